@@ -1,0 +1,178 @@
+"""The only module that imports durable-rules: compile branches, assert facts, collect what fired.
+
+durable-rules is the rules engine of record for one assessment. Each rule branch
+becomes one durable rule whose condition is the branch's condition plus two
+discriminators (``kind`` and ``code``); each sub-criterion's fact is asserted
+once per session and the fired rule names which branch held.
+
+The traps measured on this machine (shared/DURABLE-RULES.md) and how each is closed:
+
+1. Timer threads corrupt results → ``_QuietHost`` overrides ``_run`` so none start.
+2. Hosts/rulesets leak → one host per loaded bundle, reused; ``close()`` deletes
+   the ruleset handle in the C engine.
+3. ``$nex`` loops forever → never used; every condition starts with
+   ``kind == "parindex_fact"`` so the re-asserted session state matches nothing.
+4. Limits (64 conditions per fact, 255 properties, 1 024 live sessions) → one
+   fact per sub-criterion with a handful of fields (checked at load), one session
+   per assessment, deleted in ``finally``.
+5. Strings compared as strings, Decimal/NaN/inf refused → facts are built here
+   from exact ``Fraction`` values only; anything else raises. Fractions become
+   doubles *that keep their order against every threshold of the rule*, so
+   4 900/5 000 meets 0.98 and 0.98 − 10⁻²⁰ does not.
+6. Exceptions in actions are swallowed into the state → checked after each assert.
+7. The ruleset dict is modified by ``Host`` → built afresh; actions are plain
+   one-argument closures.
+8. The GIL is held → no threads here; batch work uses the vectorised path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from fractions import Fraction
+from typing import Any, Callable
+
+import durable.engine as _engine
+import durable_rules_engine as _native
+
+from .errors import DefinitionError, EngineError, Problem
+from .rules import And, Branch, Cmp, CompiledRule, Cond, Or
+
+_FACT_KIND = "parindex_fact"
+_OPS = {"ge": "$gte", "gt": "$gt", "le": "$lte", "lt": "$lt", "ne": "$neq"}
+
+
+class _QuietHost(_engine.Host):
+    """A Host without the two repeating timer threads (trap 1)."""
+
+    def _run(self) -> None:  # noqa: D401 - overriding the thread starter
+        return None
+
+
+def _condition(cond: Cond) -> dict[str, Any]:
+    if isinstance(cond, Cmp):
+        value = float(cond.value)
+        if cond.op == "eq":
+            return {cond.field: value}
+        return {_OPS[cond.op]: {cond.field: value}}
+    key = "$and" if isinstance(cond, And) else "$or"
+    return {key: [_condition(c) for c in cond.items]}
+
+
+def exact_double(x: Fraction, thresholds: list[Fraction]) -> float:
+    """A double that compares with every threshold exactly as the fraction ``x`` does."""
+    if not isinstance(x, Fraction):
+        raise EngineError(Problem("bad_fact_value", f"fact value {x!r} is not an exact number"))
+    f = float(x)
+    if math.isnan(f) or math.isinf(f):
+        raise EngineError(Problem("bad_fact_value", f"fact value {x} is not finite"))
+    for t in thresholds:
+        ft = float(t)
+        if x > t and f <= ft:
+            f = math.nextafter(ft, math.inf)
+        elif x < t and f >= ft:
+            f = math.nextafter(ft, -math.inf)
+        elif x == t:
+            f = ft
+    return f
+
+
+class DurableEvaluator:
+    """One durable-rules host and ruleset for one loaded bundle, reused for every assessment."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, rules: list[CompiledRule], name: str = "parindex") -> None:
+        self.name = f"{name}_{next(self._ids)}"
+        self.rules = {r.code: r for r in rules}
+        self._fired: dict[str, list[tuple[str, str]]] = {}
+        self._lock = threading.Lock()
+        self._thresholds = {r.code: {f: r.thresholds(f) for f in r.fields} for r in rules}
+        definition: dict[str, Any] = {}
+        for i, rule in enumerate(rules):
+            if len(rule.fields) + 3 > 255:
+                raise DefinitionError(Problem("fact_too_wide", "more than 252 fact fields", subject=rule.code))
+            for branch in rule.branches:
+                rule_name = f"r{i}_{branch.id}"
+                definition[rule_name] = {
+                    "all": [{"m": {"$and": [{"kind": _FACT_KIND}, {"code": rule.code}, _condition(branch.cond)]}}],
+                    "run": self._action(rule.code, branch.id),
+                }
+        self.host = _QuietHost({self.name: definition})
+        self._closed = False
+
+    def _action(self, code: str, branch_id: str) -> Callable[[Any], None]:
+        fired = self._fired
+
+        def action(c: Any) -> None:
+            sid = c.s.sid
+            fired.setdefault(sid, []).append((code, branch_id))
+
+        return action
+
+    def facts(self, sid: str, measures: dict[str, dict[str, Fraction]]) -> list[dict[str, Any]]:
+        out = []
+        for code, values in measures.items():
+            rule = self.rules[code]
+            fact: dict[str, Any] = {"sid": sid, "kind": _FACT_KIND, "code": code}
+            for field_name in rule.fields:
+                if field_name not in values:
+                    raise EngineError(Problem("bad_fact", f"fact field '{field_name}' missing", subject=code))
+                fact[field_name] = exact_double(values[field_name], self._thresholds[code][field_name])
+            out.append(fact)
+        return out
+
+    def evaluate(self, measures: dict[str, dict[str, Fraction]]) -> dict[str, Branch]:
+        """Assert one fact per sub-criterion; return the single branch that fired for each."""
+        if self._closed:
+            raise EngineError(Problem("closed", "the rules engine was closed"))
+        if not measures:
+            return {}
+        with self._lock:
+            sid = str(next(self._ids))
+            self._fired[sid] = []
+            try:
+                state = self.host.assert_facts(self.name, self.facts(sid, measures))
+                if isinstance(state, dict) and state.get("exception"):
+                    raise EngineError(Problem("action_failed", str(state["exception"])))
+                fired = self._fired[sid]
+            except _engine.MessageNotHandledException:
+                raise EngineError(Problem("no_rule_fired", "durable-rules matched no branch for a fact")) from None
+            finally:
+                self._fired.pop(sid, None)
+                try:
+                    self.host.delete_state(self.name, sid)
+                except Exception:  # noqa: BLE001 - state may not exist when asserting failed
+                    pass
+        result: dict[str, Branch] = {}
+        by_code: dict[str, list[str]] = {}
+        for code, branch_id in fired:
+            by_code.setdefault(code, []).append(branch_id)
+        for code in measures:
+            ids = by_code.get(code, [])
+            if len(ids) != 1:
+                raise DefinitionError(Problem(
+                    "branches_not_exclusive",
+                    f"{len(ids)} branches fired for one fact ({', '.join(ids) or 'none'}); exactly one must",
+                    subject=code, hint="bands must not overlap and need a catch-all"))
+            branch = next(b for b in self.rules[code].branches if b.id == ids[0])
+            result[code] = branch
+        return result
+
+    def close(self) -> None:
+        """Free the ruleset in the C engine (trap 2)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            ruleset = self.host.get_ruleset(self.name)
+            _native.delete_ruleset(ruleset._handle)
+        except Exception:  # noqa: BLE001 - nothing more to free
+            pass
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
