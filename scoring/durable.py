@@ -148,7 +148,9 @@ class DurableEvaluator:
         result: dict[str, Branch] = {}
         by_code: dict[str, list[str]] = {}
         for code, branch_id in fired:
-            by_code.setdefault(code, []).append(branch_id)
+            ids = by_code.setdefault(code, [])
+            if branch_id not in ids:  # an $or condition fires once per alternative that holds
+                ids.append(branch_id)
         for code in measures:
             ids = by_code.get(code, [])
             if len(ids) != 1:

@@ -205,7 +205,7 @@ def format_value(kind: str, value: Any) -> str:
         return "có" if value else "không"
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
-    if isinstance(value, Fraction):
+    if isinstance(value, (Fraction, Decimal)):
         return format_number(value)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {format_value('date', v)}" for k, v in value.items())

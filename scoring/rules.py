@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, Union
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from .criteria import CriteriaSet, load_criteria
 from .errors import DefinitionError, Problem, ProblemList, did_you_mean
@@ -384,13 +384,19 @@ def _show(rule: Any, x: Fraction) -> str:
     return format_percent(x) if _is_rate(rule) else format_number(x)
 
 
+def _at_least(rule: Any, x: Fraction) -> str:
+    if _is_rate(rule) and x == 1:
+        return "đạt 100%"
+    return f"từ {_show(rule, x)} trở lên"
+
+
 def _band_branches(rule: Any, bands: tuple[BandSpec, ...], else_points: Decimal) -> list[Branch]:
     out: list[Branch] = []
     for i, band in enumerate(bands):
         lo = Cmp("v", "ge", band.min)
         if i == 0:
             cond: Cond = lo
-            label = band.label or f"từ {_show(rule, band.min)} trở lên"
+            label = band.label or _at_least(rule, band.min)
         else:
             cond = And((lo, Cmp("v", "lt", bands[i - 1].min)))
             label = band.label or f"từ {_show(rule, band.min)} đến dưới {_show(rule, bands[i - 1].min)}"
@@ -400,7 +406,7 @@ def _band_branches(rule: Any, bands: tuple[BandSpec, ...], else_points: Decimal)
     return out
 
 
-def _check_cmp(i: int, check: Check) -> Cmp:
+def check_condition(i: int, check: Check) -> Cmp:
     field_name = f"c{i}"
     if check.op in ("on_or_before", "on_or_after"):
         return Cmp(field_name, "le" if check.op == "on_or_before" else "ge", Fraction(0))
@@ -417,7 +423,7 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
     if kind in ("threshold", "ratio", "count") or (kind == "external" and rule.bands):
         branches = _band_branches(rule, rule.bands, rule.else_points)
         fields: tuple[str, ...] = ("v",)
-        target = rule.target or f"từ {_show(rule, rule.bands[0].min)} trở lên"
+        target = rule.target or _at_least(rule, rule.bands[0].min)
     elif kind == "external":
         branches = [Branch("given", Cmp("v", "ge", Fraction(0)), None, "điểm do tỉnh cung cấp", top=False)]
         fields = ("v",)
@@ -441,7 +447,7 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
         fields = ("delivered", "late")
         target = rule.target or f"đủ {len(rule.items)} mục, mỗi mục đúng hạn"
     elif kind in ("all", "any"):
-        parts = tuple(_check_cmp(i, c) for i, c in enumerate(rule.checks))
+        parts = tuple(check_condition(i, c) for i, c in enumerate(rule.checks))
         pts = rule.points if rule.points is not None else max_points
         if kind == "all":
             yes: Cond = And(parts) if len(parts) > 1 else parts[0]
@@ -621,13 +627,7 @@ def load_rules_file(path: Path, cset: CriteriaSet, problems: ProblemList) -> lis
     return out
 
 
-from pydantic import TypeAdapter  # noqa: E402
-
 _RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
-
-
-def _strip_kind_loc(problems: list[Problem]) -> list[Problem]:
-    return problems
 
 
 def default_dirs() -> tuple[Path, Path]:

@@ -1,0 +1,202 @@
+"""Immutable scoring results: one record per node, totals, and the fixed-column table.
+
+Every report (terminal table, markdown, CSV, JSON, explain, what-if, audit) is
+built from ``Scorecard.to_frame()`` or ``Scorecard.to_json()``, so they agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Outcome = Literal["met", "partial", "not_met", "missing_evidence", "not_applicable"]
+
+OUTCOME_VI: dict[str, str] = {
+    "met": "Đạt",
+    "partial": "Đạt một phần",
+    "not_met": "Không đạt",
+    "missing_evidence": "Thiếu tài liệu kiểm chứng",
+    "not_applicable": "Không phát sinh",
+}
+
+#: The scorecard table's columns, in order (a contract for reports and tools).
+COLUMNS = ["code", "title", "level", "points", "max_points", "lost", "percent", "outcome", "measured",
+           "target", "reason", "evidence", "guidance", "points_status", "external"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class EvidenceRef(_Frozen):
+    """One piece of evidence used for a leaf: a value or a document."""
+
+    kind: Literal["value", "document"]
+    name: str  # evidence name or document number
+    text: str  # Vietnamese, ready to print
+    file: str | None = None
+    line: int | None = None
+
+
+class NodeResult(_Frozen):
+    code: str
+    title: str
+    level: Literal["field", "criterion", "sub_criterion"]
+    is_leaf: bool
+    points: Decimal
+    max_points: Decimal  # effective maximum after "không phát sinh" policies
+    nominal_max_points: Decimal  # as in the criteria set
+    lost: Decimal
+    percent: Decimal | None
+    points_status: str
+    external: bool
+    kind: str | None = None  # rule kind for leaves
+    outcome: Outcome | None = None
+    measured: Any = None  # Fraction / int / bool / date / Decimal / dict, or None when missing
+    measured_text: str | None = None
+    target: str | None = None
+    band: str | None = None
+    branch: str | None = None
+    reason: str | None = None
+    guidance: str | None = None
+    details: tuple[str, ...] = ()
+    evidence: tuple[EvidenceRef, ...] = ()
+    missing: tuple[str, ...] = ()  # evidence names that were missing
+    not_applicable_policy: str | None = None
+    source: str | None = None
+
+    def measured_json(self) -> Any:
+        """A number for numeric measures (rates as 0–1 fractions), else a string, or None."""
+        value = self.measured
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (Fraction, Decimal)):
+            return float(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return self.measured_text or str(value)
+
+
+class Adjustment(_Frozen):
+    id: str
+    title: str
+    count: int
+    points: Decimal
+
+
+class Total(_Frozen):
+    points: Decimal
+    max_points: Decimal
+    percent: Decimal | None
+    fields_points: Decimal
+    bonus: Decimal
+    penalty: Decimal
+    bonus_claimed: Decimal
+    penalty_claimed: Decimal
+    self_assessed_points: Decimal
+    self_assessed_max_points: Decimal
+    external_missing: bool
+    band: str | None
+
+
+class Scorecard(_Frozen):
+    criteria_set: str
+    criteria_title: str
+    points_status: str
+    department: str
+    year: int
+    evidence_file: str
+    constructed_example: bool
+    nodes: tuple[NodeResult, ...]
+    total: Total
+    bonus_items: tuple[Adjustment, ...] = ()
+    penalty_items: tuple[Adjustment, ...] = ()
+    warnings: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
+
+    def node(self, code: str) -> NodeResult:
+        for n in self.nodes:
+            if n.code == code:
+                return n
+        raise KeyError(code)
+
+    def leaves(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.is_leaf]
+
+    def lost_points(self) -> list[NodeResult]:
+        """Leaves that lost points, largest loss first (then by code order)."""
+        order = {n.code: i for i, n in enumerate(self.nodes)}
+        return sorted((n for n in self.leaves() if n.lost > 0), key=lambda n: (-n.lost, order[n.code]))
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        rows = []
+        for n in self.nodes:
+            rows.append({
+                "code": n.code, "title": n.title, "level": n.level, "points": n.points,
+                "max_points": n.max_points, "lost": n.lost, "percent": n.percent, "outcome": n.outcome,
+                "measured": n.measured_text, "target": n.target, "reason": n.reason,
+                "evidence": "; ".join(e.text for e in n.evidence), "guidance": n.guidance,
+                "points_status": n.points_status, "external": n.external,
+            })
+        return pd.DataFrame(rows, columns=COLUMNS)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON contract: ``total`` and ``criteria`` (one record per node), plus extras."""
+
+        def num(d: Decimal | None) -> float | int | None:
+            if d is None:
+                return None
+            return int(d) if d == d.to_integral_value() else float(d)
+
+        criteria = []
+        for n in self.nodes:
+            criteria.append({
+                "code": n.code, "title": n.title, "level": n.level,
+                "points": num(n.points), "max_points": num(n.max_points),
+                "nominal_max_points": num(n.nominal_max_points), "lost": num(n.lost),
+                "percent": num(n.percent), "outcome": n.outcome, "measured": n.measured_json(),
+                "measured_text": n.measured_text, "target": n.target, "band": n.band, "reason": n.reason,
+                "guidance": n.guidance, "details": list(n.details),
+                "evidence": [e.text for e in n.evidence],
+                "evidence_refs": [e.model_dump() for e in n.evidence],
+                "missing_evidence": list(n.missing), "not_applicable_policy": n.not_applicable_policy,
+                "kind": n.kind, "points_status": n.points_status, "external": n.external,
+            })
+        t = self.total
+        return {
+            "criteria_set": self.criteria_set,
+            "criteria_title": self.criteria_title,
+            "points_status": self.points_status,
+            "illustrative_notice": ILLUSTRATIVE_NOTICE if self.points_status == "illustrative" else None,
+            "department": self.department,
+            "year": self.year,
+            "evidence_file": self.evidence_file,
+            "constructed_example": self.constructed_example,
+            "overrides": list(self.overrides),
+            "total": {
+                "points": num(t.points), "max_points": num(t.max_points), "percent": num(t.percent),
+                "fields_points": num(t.fields_points), "bonus": num(t.bonus), "penalty": num(t.penalty),
+                "bonus_claimed": num(t.bonus_claimed), "penalty_claimed": num(t.penalty_claimed),
+                "self_assessed_points": num(t.self_assessed_points),
+                "self_assessed_max_points": num(t.self_assessed_max_points),
+                "external_missing": t.external_missing, "band": t.band,
+            },
+            "bonus_items": [{**a.model_dump(), "points": num(a.points)} for a in self.bonus_items],
+            "penalty_items": [{**a.model_dump(), "points": num(a.points)} for a in self.penalty_items],
+            "criteria": criteria,
+            "warnings": list(self.warnings),
+        }
+
+
+ILLUSTRATIVE_NOTICE = ("Điểm tối đa trong bộ tiêu chí này là MINH HỌA, chưa phải điểm chính thức của tỉnh; "
+                       "thay bằng bộ tiêu chí theo quyết định của tỉnh trước khi dùng làm kết quả chính thức.")
