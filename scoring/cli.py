@@ -17,7 +17,8 @@ from typing import Any, Callable
 from .errors import InputError, ParindexError, Problem
 
 #: Optional modules that add sub-commands (each defines ``register(subparsers, common)``).
-EXTENSIONS = ("scoring.dossiers", "scoring.simulate", "scoring.plan", "scoring.audit", "scoring.excel")
+EXTENSIONS = ("scoring.dossiers", "scoring.simulate", "scoring.plan", "scoring.audit", "scoring.excel",
+              "scoring.compare")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,11 +55,28 @@ def load_bundle_for(args: argparse.Namespace, set_id: str | None = None) -> Any:
     return load_bundle(args.criteria, args.rules, args.criteria_set or set_id)
 
 
+def add_dossier_options(parser: argparse.ArgumentParser) -> None:
+    """Options that compute indicators from the one-stop system's dossier export (see scoring.dossiers)."""
+    parser.add_argument("--dossiers", metavar="FILE", help="dossier export (CSV or XLSX) to compute 3.4.x / 7.3.x from")
+    parser.add_argument("--mapping", metavar="FILE", help="column-mapping YAML for the dossier export")
+    parser.add_argument("--procedures", metavar="FILE", help="procedure catalogue (CSV/XLSX) for 7.3.2")
+    parser.add_argument("--period", metavar="FROM..TO", help="assessment period, e.g. 2025-01-01..2025-12-31 "
+                                                              "(default: the evidence's year)")
+    parser.add_argument("--skip-bad-rows", action="store_true", help="leave bad dossier rows out (and say which) "
+                                                                     "instead of stopping")
+
+
 def load_evidence_and_bundle(args: argparse.Namespace, path: str) -> tuple[Any, Any]:
+    """Load evidence (YAML or XLSX), its bundle, and merge indicators computed from --dossiers."""
     from .evidence import load_evidence
 
     ev = load_evidence(Path(path))
-    return load_bundle_for(args, ev.criteria_set), ev
+    bundle = load_bundle_for(args, ev.criteria_set)
+    if getattr(args, "dossiers", None):
+        from .dossiers import augment_evidence
+
+        ev = augment_evidence(bundle, ev, args)
+    return bundle, ev
 
 
 def emit(text: str | bytes, output: str | None, inputs: list[str | None] = ()) -> None:  # type: ignore[assignment]
@@ -119,8 +137,22 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     bundle, ev = load_evidence_and_bundle(args, args.evidence)
     card = score(bundle, ev, overrides_from(args.sets))
-    emit(render(card, args.format), args.output, [args.evidence])
+    if args.format in ("xlsx", "docx"):
+        if not args.output:
+            raise InputError(Problem("output_required", f"--format {args.format} writes a file; give -o FILE",
+                                     subject="--output", hint=f"e.g. -o bang-tu-cham.{args.format}"))
+        if args.format == "xlsx":
+            from .excel import scorecard_xlsx as render_binary
+        else:
+            from .docx_report import scorecard_docx as render_binary
+        emit(render_binary(card), args.output, _inputs(args))
+        return 0
+    emit(render(card, args.format), args.output, _inputs(args))
     return 0
+
+
+def _inputs(args: argparse.Namespace) -> list[str | None]:
+    return [getattr(args, n, None) for n in ("evidence", "dossiers", "mapping", "procedures")]
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -134,7 +166,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         text = render_json(explain_json(card))
     else:
         text = explain_text(card, markdown=args.format == "markdown")
-    emit(text, args.output, [args.evidence])
+    emit(text, args.output, _inputs(args))
     return 0
 
 
@@ -150,8 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="chấm điểm một tệp tài liệu kiểm chứng (score evidence)")
     p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
     common_options(p)
-    add_output_options(p, ("table", "json", "markdown", "csv"))
+    add_output_options(p, ("table", "json", "markdown", "csv", "xlsx", "docx"))
     add_set_option(p)
+    add_dossier_options(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("explain", help="giải thích từng điểm bị mất (every lost point, largest first)")
@@ -159,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     common_options(p)
     add_output_options(p, ("table", "markdown", "json"))
     add_set_option(p)
+    add_dossier_options(p)
     p.set_defaults(func=cmd_explain)
 
     for name in EXTENSIONS:

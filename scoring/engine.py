@@ -285,7 +285,7 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     cset: CriteriaSet = bundle.criteria
     index = cset.index()
     problems = ProblemList()
-    warnings: list[str] = []
+    warnings: list[str] = list(ev.warnings)
     overrides = overrides or {}
     if ev.criteria_set != cset.id:
         problems.add("wrong_criteria_set", f"evidence is for criteria set '{ev.criteria_set}', but '{cset.id}' is loaded",

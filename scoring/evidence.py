@@ -205,7 +205,7 @@ def format_value(kind: str, value: Any) -> str:
         return "có" if value else "không"
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
-    if isinstance(value, (Fraction, Decimal)):
+    if isinstance(value, (Fraction, Decimal, int)):
         return format_number(value)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {format_value('date', v)}" for k, v in value.items())
@@ -301,6 +301,8 @@ class EvidenceFile(BaseModel):
     bonus: tuple[Claim, ...] = ()
     penalty: tuple[Claim, ...] = ()
     file: str = ""
+    # notes added by tools that fill evidence in (e.g. indicators computed from dossiers)
+    warnings: tuple[str, ...] = ()
 
     @field_validator("evidence", mode="before")
     @classmethod
