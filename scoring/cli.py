@@ -165,7 +165,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = render_json(explain_json(card))
     else:
-        text = explain_text(card, markdown=args.format == "markdown")
+        text = explain_text(card, markdown=args.format == "markdown", all_dossiers=args.all_dossiers)
     emit(text, args.output, _inputs(args))
     return 0
 
@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_options(p, ("table", "markdown", "json"))
     add_set_option(p)
     add_dossier_options(p)
+    p.add_argument("--all-dossiers", action="store_true", help="list every dossier behind a loss, not the first 5")
     p.set_defaults(func=cmd_explain)
 
     for name in EXTENSIONS:

@@ -50,6 +50,7 @@ class Measure:
     missing: list[str] = field(default_factory=list)
     na_reason: str | None = None
     refs: list[EvidenceRef] = field(default_factory=list)
+    dossiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 Overrides = dict[str, dict[str | None, str]]  # code → {evidence name or None (primary): raw value}
@@ -105,6 +106,14 @@ def _value_ref(rule: CompiledRule, name: str, value: Any, ev: EvidenceFile, wher
 def measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFile,
                  override: dict[str | None, str] | None, problems: ProblemList) -> Measure:
     """Read one leaf's evidence (and --set overrides) into a Measure; problems are collected."""
+    m = _measure_leaf(rule, leaf, ev, override, problems)
+    if leaf is not None and leaf.dossiers and not override:
+        m.dossiers = dict(leaf.dossiers)
+    return m
+
+
+def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFile,
+                  override: dict[str | None, str] | None, problems: ProblemList) -> Measure:
     r = rule.rule
     code = r.code
     override = dict(override or {})
@@ -455,5 +464,5 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         band=band, branch=branch.id if branch else None, reason=reason,
         guidance=r.guidance if lost > 0 else None, details=tuple(m.details), evidence=tuple(m.refs),
         missing=tuple(m.missing), not_applicable_policy=na.policy if m.status == "not_applicable" else None,
-        source=r.source or node.source,
+        source=r.source or node.source, dossiers=m.dossiers,
     )

@@ -276,6 +276,11 @@ class LeafEvidence(BaseModel):
     note: str | None = None
     line: int | None = None
     value_lines: dict[str, int] = Field(default_factory=dict)
+    # filled by tools, not typed by clerks: values computed from the dossier export replace typed ones;
+    # the typed ones are kept here so that a disagreement can be reported
+    computed: tuple[str, ...] = ()  # names whose value was computed from dossiers
+    stated_values: dict[str, Any] = Field(default_factory=dict)  # what the file said for those names
+    dossiers: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # label → dossier ids behind a loss
 
 
 class Claim(BaseModel):

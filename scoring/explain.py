@@ -24,7 +24,7 @@ def lost_items(card: Scorecard) -> list[dict[str, Any]]:
             "code": n.code, "title": n.title, "lost": n.lost, "points": n.points, "max_points": n.max_points,
             "outcome": n.outcome, "measured": n.measured_text, "target": n.target, "reason": n.reason,
             "evidence": [e.text for e in n.evidence], "guidance": n.guidance, "details": list(n.details),
-            "external": n.external,
+            "external": n.external, "dossiers": {k: list(v) for k, v in n.dossiers.items()},
         })
     return out
 
@@ -41,7 +41,10 @@ def explain_json(card: Scorecard) -> dict[str, Any]:
             "total": data["total"], "lost_total": float(total_lost), "lost": items, "warnings": data["warnings"]}
 
 
-def _leaf_block(i: int, n: NodeResult, markdown: bool) -> list[str]:
+DOSSIERS_SHOWN = 5
+
+
+def _leaf_block(i: int, n: NodeResult, markdown: bool, all_dossiers: bool = False) -> list[str]:
     head = f"{i}. {n.code} {n.title}: mất {pts(n.lost)}/{pts(n.max_points)} điểm ({OUTCOME_VI[n.outcome or 'not_met']})"
     lines = [f"### {head}" if markdown else head]
     bullet = "- " if markdown else "   "
@@ -56,12 +59,17 @@ def _leaf_block(i: int, n: NodeResult, markdown: bool) -> list[str]:
             lines.append(f"{'  - ' if markdown else '     • '}{e.text}")
     else:
         lines.append(f"{bullet}Tài liệu kiểm chứng: (chưa có)")
+    for label, ids in n.dossiers.items():
+        shown = ids if all_dossiers else ids[:DOSSIERS_SHOWN]
+        more = len(ids) - len(shown)
+        lines.append(f"{bullet}{label} ({len(ids)} hồ sơ): {', '.join(shown)}"
+                     + (f" … và {more} hồ sơ khác (xem tất cả: --all-dossiers)" if more else ""))
     if n.guidance:
         lines.append(f"{bullet}Cần làm: {n.guidance}")
     return lines
 
 
-def explain_text(card: Scorecard, markdown: bool = False) -> str:
+def explain_text(card: Scorecard, markdown: bool = False, all_dossiers: bool = False) -> str:
     lost = card.lost_points()
     total_lost = sum((n.lost for n in lost), Decimal(0))
     title = f"Giải trình điểm bị mất – {card.department}, năm {card.year}"
@@ -77,6 +85,6 @@ def explain_text(card: Scorecard, markdown: bool = False) -> str:
     if not lost:
         lines.append("Không mất điểm ở tiêu chí nào.")
     for i, n in enumerate(lost, 1):
-        lines.extend(_leaf_block(i, n, markdown))
+        lines.extend(_leaf_block(i, n, markdown, all_dossiers))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

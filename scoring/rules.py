@@ -58,6 +58,9 @@ class EvidenceSpec(_Model):
     type: ValueType
     unit: str | None = None
     description: str
+    # indicator computed from the one-stop dossier export that fills this item,
+    # e.g. "on_time.numerator", "on_time.denominator", "digitisation.rate" (see docs/dossiers.md)
+    computed_from: str | None = Field(default=None, pattern=r"^[a-z_]+\.(numerator|denominator|rate)$")
 
 
 class BandSpec(_Model):

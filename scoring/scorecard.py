@@ -68,6 +68,7 @@ class NodeResult(_Frozen):
     missing: tuple[str, ...] = ()  # evidence names that were missing
     not_applicable_policy: str | None = None
     source: str | None = None
+    dossiers: dict[str, tuple[str, ...]] = {}  # label → ids of the dossiers behind the figure
 
     def measured_json(self) -> Any:
         """A number for numeric measures (rates as 0–1 fractions), else a string, or None."""
@@ -171,6 +172,7 @@ class Scorecard(_Frozen):
                 "evidence_refs": [e.model_dump() for e in n.evidence],
                 "missing_evidence": list(n.missing), "not_applicable_policy": n.not_applicable_policy,
                 "kind": n.kind, "points_status": n.points_status, "external": n.external,
+                "dossiers": {k: list(v) for k, v in n.dossiers.items()},
             })
         t = self.total
         return {
