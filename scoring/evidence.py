@@ -382,6 +382,14 @@ def load_evidence(path: Path | str) -> EvidenceFile:
     if not isinstance(data, dict):
         raise InputError(Problem("not_a_mapping", "an evidence file is a mapping with 'department', 'year', 'evidence'",
                                  file=name, line=1))
+    codes = data.get("evidence")
+    if isinstance(codes, LineDict):
+        bad = [Problem("numeric_code", f"code {getattr(k, 'raw', k)} was read as a number",
+                       file=name, line=codes.line_of(k), subject=str(getattr(k, "raw", k)),
+                       hint=f"write it in quotes: \"{getattr(k, 'raw', k)}\"")
+               for k in codes if not isinstance(k, str)]
+        if bad:
+            raise InputError(bad)
     try:
         return EvidenceFile.model_validate({**_with_lines(data), "file": name})
     except ValidationError as exc:
