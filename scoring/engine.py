@@ -28,7 +28,9 @@ from .evidence import (
 from .rules import Branch, Bundle, CompiledRule, check_condition
 from .scorecard import Adjustment, EvidenceRef, NodeResult, Scorecard, Total
 
-POINTS_QUANTUM = Decimal("0.01")  # only redistributed points are ever rounded
+POINTS_QUANTUM = Decimal("0.01")
+#: values of --set (and scenario cells) meaning "does not arise this year"
+NOT_APPLICABLE_WORDS = {"na", "n/a", "không phát sinh", "khong phat sinh", "kps"}  # only redistributed points are ever rounded
 
 POLICY_VI = {
     "award_max": "được điểm tối đa",
@@ -140,6 +142,10 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                                     file=ev.file, line=doc.line))
 
     set_where = {"file": "--set", "line": None, "subject": code}
+    primary_raw = override.get(None)
+    if primary_raw is not None and primary_raw.strip().lower() in NOT_APPLICABLE_WORDS:
+        return Measure("not_applicable", na_reason="giá trị thử --set: không phát sinh", refs=refs,
+                       measured_text="không phát sinh")
     rate_override: Fraction | None = None
     for name, raw in override.items():
         if name is None and r.kind == "ratio":
@@ -279,6 +285,29 @@ def _split(amount: Decimal, targets: list[Node]) -> dict[str, Decimal]:
     return shares
 
 
+def effective_maxima(bundle: Bundle, statuses: dict[str, str]) -> dict[str, Decimal]:
+    """Each leaf's maximum after the "không phát sinh" policies of the leaves that did not arise.
+
+    ``exclude`` takes the leaf's points out of every maximum; ``redistribute`` moves them to the
+    named siblings in proportion to their maxima (shares rounded to 0.01, adding up exactly). A
+    sibling that is itself excluded or redistributed receives nothing; if no sibling can receive
+    the points they are left out, like ``exclude``.
+    """
+    index = bundle.criteria.index()
+    eff = {code: index[code].max_points for code in bundle.rules}
+    gone = {code for code, status in statuses.items() if status == "not_applicable"
+            and bundle.rules[code].rule.not_applicable.policy in ("exclude", "redistribute")}
+    for code in gone:
+        eff[code] = Decimal(0)
+    for code in gone:
+        na = bundle.rules[code].rule.not_applicable
+        receivers = [index[t] for t in na.to if t not in gone]
+        if na.policy == "redistribute" and receivers:
+            for target, share in _split(index[code].max_points, receivers).items():
+                eff[target] += share
+    return eff
+
+
 def _level(code: str, node: Node) -> Literal["field", "criterion", "sub_criterion"]:
     depth = code.count(".")
     if depth == 0:
@@ -299,6 +328,8 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     if ev.criteria_set != cset.id:
         problems.add("wrong_criteria_set", f"evidence is for criteria set '{ev.criteria_set}', but '{cset.id}' is loaded",
                      file=ev.file, line=None, hint=f"set criteria_set: {cset.id} or pass --criteria-set {ev.criteria_set}")
+    if ev.year != cset.year:
+        warnings.append(f"Tài liệu kiểm chứng của năm {ev.year} nhưng bộ tiêu chí '{cset.id}' dành cho năm {cset.year}.")
     for code in ev.evidence:
         if code not in bundle.rules:
             msg = (f"'{code}' has sub-criteria; give evidence under them" if code in index
@@ -344,17 +375,7 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     fired: dict[str, Branch] = (evaluator or bundle.evaluator()).evaluate(ok)
 
     # effective maxima after "không phát sinh" policies
-    eff_max: dict[str, Decimal] = {code: index[code].max_points for code in bundle.rules}
-    for code, m in measures.items():
-        if m.status != "not_applicable":
-            continue
-        na = bundle.rules[code].rule.not_applicable
-        if na.policy in ("exclude", "redistribute"):
-            amount = eff_max[code]
-            eff_max[code] = Decimal(0)
-            if na.policy == "redistribute":
-                for target, share in _split(amount, [index[t] for t in na.to]).items():
-                    eff_max[target] += share
+    eff_max = effective_maxima(bundle, {code: m.status for code, m in measures.items()})
 
     results: dict[str, NodeResult] = {}
     for code, rule in bundle.rules.items():
