@@ -270,6 +270,11 @@ def _q(value: Decimal) -> Decimal:
     return value.quantize(POINTS_QUANTUM, rounding=ROUND_HALF_UP)
 
 
+def norm(value: Decimal) -> Decimal:
+    """Drop trailing zeros (12.0 → 12, 0.750 → 0.75) without changing the value."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 def _split(amount: Decimal, targets: list[Node]) -> dict[str, Decimal]:
     """Split points among targets in proportion to their maximum; shares add up exactly."""
     total = sum((t.max_points for t in targets), Decimal(0))
@@ -385,8 +390,8 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
         if node.is_leaf:
             return results[node.code]
         kids = [visit(c) for c in node.children]
-        pts = sum((k.points for k in kids), Decimal(0))
-        mx = sum((k.max_points for k in kids), Decimal(0))
+        pts = norm(sum((k.points for k in kids), Decimal(0)))
+        mx = norm(sum((k.max_points for k in kids), Decimal(0)))
         res = NodeResult(code=node.code, title=node.title, level=_level(node.code, node), is_leaf=False,
                          points=pts, max_points=mx, nominal_max_points=node.max_points, lost=mx - pts,
                          percent=_pct(pts, mx), points_status=cset.status_of(node),
@@ -395,11 +400,11 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
         return res
 
     fields = [visit(f) for f in cset.fields]
-    fields_points = sum((f.points for f in fields), Decimal(0))
-    fields_max = sum((f.max_points for f in fields), Decimal(0))
+    fields_points = norm(sum((f.points for f in fields), Decimal(0)))
+    fields_max = norm(sum((f.max_points for f in fields), Decimal(0)))
     bonus = min(claimed["bonus"], cset.adjustments.bonus.max_points) if cset.adjustments.bonus else Decimal(0)
     penalty = min(claimed["penalty"], cset.adjustments.penalty.max_points) if cset.adjustments.penalty else Decimal(0)
-    total_points = fields_points + bonus - penalty
+    total_points = norm(fields_points + bonus - penalty)
     leaves = [results[c] for c in bundle.rules]
     self_leaves = [n for n in leaves if not n.external]
     ext_missing = any(n.outcome == "missing_evidence" for n in leaves if n.external)
@@ -412,8 +417,8 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     percent = _pct(total_points, fields_max)
     total = Total(points=total_points, max_points=fields_max, percent=percent, fields_points=fields_points,
                   bonus=bonus, penalty=penalty, bonus_claimed=claimed["bonus"], penalty_claimed=claimed["penalty"],
-                  self_assessed_points=sum((n.points for n in self_leaves), Decimal(0)),
-                  self_assessed_max_points=sum((n.max_points for n in self_leaves), Decimal(0)),
+                  self_assessed_points=norm(sum((n.points for n in self_leaves), Decimal(0))),
+                  self_assessed_max_points=norm(sum((n.max_points for n in self_leaves), Decimal(0))),
                   external_missing=ext_missing, band=cset.band_of(percent))
     shown_overrides = tuple(f"{c}{':' + n if n else ''}={v}" for c, d in overrides.items() for n, v in d.items())
     return Scorecard(criteria_set=cset.id, criteria_title=cset.title, points_status=cset.points_status,
@@ -476,7 +481,8 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
             reason = f"Đạt: {m.measured_text} (mục tiêu {rule.target})."
         if eff_max != nominal:
             reason += f" Điểm tối đa điều chỉnh {_fmt_pts(nominal)} → {_fmt_pts(eff_max)} do chuyển điểm từ tiêu chí không phát sinh."
-    lost = eff_max - points
+    points, eff_max = norm(points), norm(eff_max)
+    lost = norm(eff_max - points)
     return NodeResult(
         code=node.code, title=node.title, level=_level(node.code, node), is_leaf=True, points=points,
         max_points=eff_max, nominal_max_points=node.max_points, lost=lost, percent=_pct(points, eff_max),

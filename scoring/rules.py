@@ -458,7 +458,7 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
         else:
             yes = Or(parts) if len(parts) > 1 else parts[0]
             no = And(tuple(p.negate() for p in parts)) if len(parts) > 1 else parts[0].negate()
-        joiner = " và " if kind == "all" else " hoặc "
+        joiner = "; " if kind == "all" else "; hoặc "
         branches = [Branch("yes", yes, pts, "đạt", top=True), Branch("else", no, rule.else_points, "không đạt")]
         fields = tuple(f"c{i}" for i in range(len(parts)))
         target = rule.target or joiner.join(c.label for c in rule.checks)
