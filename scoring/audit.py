@@ -119,7 +119,7 @@ class AuditResult:
             "points_at_risk": _num(self.points_at_risk()),
             "points_at_risk_by_kind": risk_by_kind,
             "codes_with_gaps": len({g.code for g in self.gaps}),
-            "self_assessed_points": _num(self.card.total.points),
+            "current_points": _num(self.card.total.points),
             "max_points": _num(self.card.total.max_points),
         }
 
@@ -187,6 +187,11 @@ class DocumentFolder:
 # ------------------------------------------------------------------ the audit
 
 
+def _ref(doc: Document) -> str:
+    """A document as the Office names it: số hiệu and title, without the date."""
+    return " – ".join(p for p in (doc.number, doc.title) if p) or "(không số hiệu, không trích yếu)"
+
+
 def _is_plan(doc: Document) -> bool:
     number = (doc.number or "").upper()
     title = _fold(doc.title or "")
@@ -206,6 +211,7 @@ class _Auditor:
         self.plan_start = dt.date(ev.year - 1, PLAN_EARLIEST_MONTH, 1)
         self.end = dt.date(ev.year, 12, 31)
         self.skip_missing: set[str] = set()  # leaves whose missing figures are already reported otherwise
+        self.unknown_claims: list[tuple[str, Claim]] = []  # bonus/penalty ids not in the criteria set
         self.ev = self._prepare(ev)
         self.evaluator = bundle.evaluator()
         self.card = score(bundle, self.ev, strict=False, evaluator=self.evaluator)
@@ -249,7 +255,7 @@ class _Auditor:
         severity = "low" if risk <= 0 else ("high" if certain else "medium")
         self.gaps.append(Gap(code=code, kind=kind, severity=severity, points_at_risk=max(risk, Decimal(0)),
                              message=message, fix=fix, title=title or self.title(code), subject=subject,
-                             file=self.ev.file or None, line=line))
+                             file=self.original.file or None, line=line))
 
     def parsed(self, rule: CompiledRule, leaf: LeafEvidence) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -297,13 +303,7 @@ class _Auditor:
                 if claim.id in catalogue:
                     kept.append(claim)
                     continue
-                hint = did_you_mean(claim.id, catalogue)
-                self.add(f"{kind}:{claim.id}", "unused_evidence", Decimal(0),
-                         f"Mục điểm {'thưởng' if kind == 'bonus' else 'phạt'} '{claim.id}' không có trong bộ tiêu chí "
-                         f"{self.cset.id}; không được tính.",
-                         (f"Sửa mã thành '{hint.split(chr(39))[1]}'." if hint else
-                          f"Dùng một mã có trong bộ tiêu chí: {', '.join(catalogue) or '(không có)'}."),
-                         subject=claim.id, line=claim.line, title="Điểm thưởng" if kind == "bonus" else "Điểm phạt")
+                self.unknown_claims.append((kind, claim))
             update[kind] = tuple(kept)
         return ev.model_copy(update=update)
 
@@ -319,7 +319,25 @@ class _Auditor:
         self.check_bonus()
         return self.gaps
 
+    def check_unknown_claims(self) -> None:
+        for kind, claim in self.unknown_claims:
+            adj = getattr(self.cset.adjustments, kind)
+            catalogue = {i.id: i for i in adj.items} if adj else {}
+            guess = did_you_mean(claim.id, catalogue)
+            target = guess.split("'")[1] if guess else None
+            risk = Decimal(0)
+            if kind == "bonus" and target:  # a misspelt bonus id loses the bonus it meant
+                fixed = self.ev.bonus + (claim.model_copy(update={"id": target}),)
+                risk = max(Decimal(0), self.base_lost - self._lost(self._rescore(bonus=fixed)))
+            self.add(f"{kind}:{claim.id}", "unused_evidence", risk,
+                     f"Mục điểm {'thưởng' if kind == 'bonus' else 'phạt'} '{claim.id}' không có trong bộ tiêu chí "
+                     f"{self.cset.id}; không được tính.",
+                     (f"Sửa mã thành '{target}'." if target else
+                      f"Dùng một mã có trong bộ tiêu chí: {', '.join(catalogue) or '(không có)'}."),
+                     subject=claim.id, line=claim.line, title="Điểm thưởng" if kind == "bonus" else "Điểm phạt")
+
     def check_unused(self) -> None:
+        self.check_unknown_claims()
         missing_by_code = {n.code: n for n in self.card.leaves() if n.outcome == "missing_evidence"}
         for code, leaf in self.original.evidence.items():
             if code in self.bundle.rules:
@@ -406,8 +424,11 @@ class _Auditor:
         items = list(r.items)
         delivered = [i for i in items if given.get(i.label) is not None]
         last = max((items.index(i) for i in delivered), default=-1)
+        documented = {d.item for d in leaf.documents if d.item}
         for pos, item in enumerate(items):
             when = given.get(item.label)
+            if when is None and item.label in documented:
+                continue  # a document proves it: check_item_documents asks for the date
             if when is None:
                 filled = self.with_values(leaf, **{r.value: {**given, item.label: item.due}})
                 gain = self.gain_if(code, filled)
@@ -470,10 +491,10 @@ class _Auditor:
                 self.add(code, "contradiction", self.gain_if(code, as_doc),
                          f"Có văn bản {doc.label()} cho \"{item.label}\" nhưng bảng số liệu chưa ghi ngày gửi.",
                          f"Ghi ngày {_date(doc.date)} cho \"{item.label}\" trong values.",
-                         subject=doc.number or item.label, line=doc.line)
+                         certain=True, subject=doc.number or item.label, line=doc.line)
             elif doc.date > item.due >= when:
                 self.add(code, "stale_document", self.risk_if(code, as_doc),
-                         f"Văn bản {doc.label()} đề ngày {_date(doc.date)}, sau hạn {_date(item.due)} của "
+                         f"Văn bản {_ref(doc)} đề ngày {_date(doc.date)}, sau hạn {_date(item.due)} của "
                          f"\"{item.label}\", trong khi bảng số liệu ghi đã gửi ngày {_date(when)} (đúng hạn).",
                          "Kèm văn bản đúng (có ngày đúng hạn) hoặc sửa ngày gửi trong bảng số liệu cho khớp văn bản.",
                          certain=True, subject=doc.number or item.label, line=doc.line)
@@ -481,7 +502,7 @@ class _Auditor:
                 risk = self.risk_if(code, as_doc)
                 gain = self.gain_if(code, as_doc)
                 self.add(code, "contradiction", max(risk, gain),
-                         f"Ngày trên văn bản {doc.label()} ({_date(doc.date)}) khác ngày ghi cho \"{item.label}\" "
+                         f"Ngày trên văn bản {_ref(doc)} ({_date(doc.date)}) khác ngày ghi cho \"{item.label}\" "
                          f"({_date(when)}).",
                          "Sửa cho khớp: ngày gửi báo cáo phải là ngày trên văn bản kèm theo.",
                          subject=doc.number or item.label, line=doc.line)
@@ -498,7 +519,7 @@ class _Auditor:
                 continue
             as_doc = self.with_values(leaf, **{doc.item: doc.date})
             self.add(code, "contradiction", max(self.risk_if(code, as_doc), self.gain_if(code, as_doc)),
-                     f"{spec.description}: bảng số liệu ghi {_date(when)} nhưng văn bản {doc.label()} đề ngày "
+                     f"{spec.description}: bảng số liệu ghi {_date(when)} nhưng văn bản {_ref(doc)} đề ngày "
                      f"{_date(doc.date)}.",
                      "Sửa cho khớp với văn bản (ngày ban hành ghi trên văn bản là căn cứ thẩm định).",
                      subject=doc.number or doc.item, line=doc.line)
@@ -584,8 +605,8 @@ class _Auditor:
             found = self.documents.find_file(doc.file) if doc.file else (
                 self.documents.find_number(doc.number) if doc.number else None)
             if found is None:
-                where = f"tệp '{doc.file}'" if doc.file else "tệp có số hiệu trong tên"
-                problems.append(f"không tìm thấy {where} trong thư mục tài liệu")
+                problems.append(f"không tìm thấy tệp '{doc.file}' trong thư mục tài liệu" if doc.file else
+                                "trong thư mục tài liệu không có tệp nào mang số hiệu này trong tên")
                 fixes.append(f"đặt bản scan vào thư mục {self.documents.root.name}/ và ghi file: <tên tệp>"
                              if not doc.file else f"kiểm tra tên tệp '{doc.file}' (đường dẫn tính từ thư mục tài liệu)")
         if problems:
@@ -597,7 +618,7 @@ class _Auditor:
             plan_note = (f" (kế hoạch năm {self.year} được chấp nhận từ {_date(self.plan_start)})"
                          if _is_plan(doc) else "")
             self.add(code, "stale_document", risk(),
-                     f"Văn bản {label} đề ngày {_date(doc.date)}, "
+                     f"Văn bản {_ref(doc)} đề ngày {_date(doc.date)}, "
                      f"{'trước' if early else 'sau'} năm đánh giá {self.year}{plan_note}.",
                      (f"Thay bằng văn bản ban hành trong năm {self.year}, hoặc sửa ngày nếu gõ nhầm; "
                       "nếu văn bản năm trước vẫn là căn cứ, nêu rõ trong giải trình."),
