@@ -183,16 +183,16 @@ def load_criteria(path: Path | str) -> CriteriaSet:
     return cset
 
 
-def _node_lines(data: Any) -> dict[str, int]:
-    """Map each code to the line where its node starts."""
-    lines: dict[str, int] = {}
+def _node_lines(data: Any) -> dict[str, list[int]]:
+    """Map each code to the lines where nodes with that code start, in file order."""
+    lines: dict[str, list[int]] = {}
 
     def visit(items: Any) -> None:
         if not isinstance(items, LineList):
             return
         for i, item in enumerate(items):
             if isinstance(item, LineDict) and isinstance(item.get("code"), str):
-                lines.setdefault(item["code"], item.line_of("code") or items.line_of(i) or 0)
+                lines.setdefault(item["code"], []).append(item.line_of("code") or items.line_of(i) or 0)
                 visit(item.get("children"))
 
     visit(data.get("fields"))
@@ -201,16 +201,18 @@ def _node_lines(data: Any) -> dict[str, int]:
 
 def _check_tree(cset: CriteriaSet, data: Any, name: str, problems: ProblemList) -> None:
     lines = _node_lines(data)
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
 
     def where(code: str) -> dict[str, Any]:
-        return {"file": name, "line": lines.get(code), "subject": code}
+        found = lines.get(code) or [None]
+        nth = min(seen.get(code, 1), len(found)) - 1  # the occurrence being visited
+        return {"file": name, "line": found[nth], "subject": code}
 
     def visit(node: Node, parent: Node | None) -> None:
-        if node.code in seen:
+        seen[node.code] = seen.get(node.code, 0) + 1
+        if seen[node.code] > 1:
             problems.add("duplicate_code", f"code '{node.code}' appears more than once", **where(node.code),
                          hint="every field, criterion and sub-criterion needs its own code")
-        seen.add(node.code)
         parts = node.code.split(".")
         if not all(p.isdigit() for p in parts):
             problems.add("bad_code", f"code '{node.code}' is not a dotted number such as '3.4.1'",

@@ -193,7 +193,7 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
             problems.add("numerator_above_denominator",
                          f"'{r.numerator}' = {num} is more than '{r.denominator}' = {den}",
                          **_where(ev, leaf, code, r.numerator),
-                         hint=f"{r.spec(r.numerator).description} cannot exceed {r.spec(r.denominator).description.lower()}")
+                         hint=f"«{r.spec(r.numerator).description}» cannot exceed «{r.spec(r.denominator).description}»")
             return missing([])
         if den == 0:
             return Measure("not_applicable", na_reason=f"{r.spec(r.denominator).description} bằng 0 (không phát sinh)",

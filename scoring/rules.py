@@ -624,7 +624,7 @@ def load_rules_file(path: Path, cset: CriteriaSet, problems: ProblemList) -> lis
                                                  if isinstance(raw, dict) else raw)
         except ValidationError as exc:
             problems.extend(pydantic_problems(exc, data, name, prefix=("rules", i), subject=subject,
-                                              known_keys=known))
+                                              known_keys=known, tags=RULE_KINDS))
             continue
         out.append((rule, name))
     return out

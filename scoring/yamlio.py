@@ -97,10 +97,19 @@ def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
     return nfc(loader.construct_scalar(node))
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:  # e.g. 2025-02-30: PyYAML raises a bare ValueError without a line
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'{node.value}' is not a real date ({exc})", node.start_mark) from None
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def read_text(path: Path, what: str = "file", max_bytes: int = MAX_BYTES) -> str:
@@ -179,6 +188,9 @@ def load_yaml(path: Path | str, what: str = "YAML file") -> Any:
                 "unsafe_tag", f"YAML tag '{tag}' is not allowed",
                 file=name, line=line, hint="remove the '!!' tag; parindex files hold plain data only",
             )) from None
+        if "is not a real date" in problem:
+            raise InputError(Problem("bad_date", problem, file=name, line=line,
+                                     hint="check day and month; dates are yyyy-mm-dd or dd/mm/yyyy")) from None
         raise InputError(Problem("yaml_error", problem, file=name, line=line)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -253,7 +265,8 @@ def line_at(data: Any, loc: tuple[Any, ...]) -> int | None:
 
 
 def pydantic_problems(exc: Any, data: Any, file: str, prefix: tuple[Any, ...] = (),
-                      subject: str | None = None, known_keys: Any = ()) -> list[Problem]:
+                      subject: str | None = None, known_keys: Any = (),
+                      tags: Any = ()) -> list[Problem]:
     """Turn a pydantic ValidationError into Problems with file and line.
 
     Unknown keys get a "did you mean" suggestion from the model's own fields.
@@ -262,10 +275,11 @@ def pydantic_problems(exc: Any, data: Any, file: str, prefix: tuple[Any, ...] = 
 
     problems = []
     for err in exc.errors(include_url=False):
-        loc = tuple(prefix) + tuple(err["loc"])
+        own = tuple(p for p in err["loc"] if p not in tags)  # drop a discriminated union's tag
+        loc = tuple(prefix) + own
         line = line_at(data, loc)
         kind = err["type"]
-        field = ".".join(str(p) for p in err["loc"]) or "(root)"
+        field = ".".join(str(p) for p in own) or "(root)"
         hint = None
         if kind == "extra_forbidden":
             key = err["loc"][-1]

@@ -62,9 +62,6 @@ def test_impossible_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "31/02/2025" in err and "dd/mm/yyyy" in err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an unquoted impossible ISO date (2025-02-31) raises ValueError inside "
-                                       "PyYAML's timestamp constructor; load_yaml does not catch it, exit 1 "
-                                       "'internal error' instead of exit 2 with file:line")
 def test_impossible_iso_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = evidence(tmp_path, ("plan_issued_on: 2024-12-31", "plan_issued_on: 2025-02-31"))
     err = fails(capsys, path)
@@ -127,8 +124,6 @@ def test_numerator_above_denominator(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert f"{path}:{line_of(path, 'units_inspected: 7')}: 1.3.1: numerator_above_denominator:" in err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: engine._measure_leaf lowercases the whole denominator description "
-                                       "in the hint, so 'CCHC' becomes 'cchc'")
 def test_numerator_above_denominator_hint_keeps_acronyms(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = evidence(tmp_path, ("{units_inspected: 6, units_planned: 6}", "{units_inspected: 7, units_planned: 6}"))
     err = fails(capsys, path)

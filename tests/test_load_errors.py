@@ -137,8 +137,6 @@ def test_duplicate_code(bundled: Copy) -> None:
     assert p.line in (bundled.line(CRITERIA, 'code: "1.4"'), bundled.line(CRITERIA, 'code: "1.4"', nth=2))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: duplicate_code points at the first occurrence "
-                                       "(criteria._node_lines keeps the first line per code)")
 def test_duplicate_code_points_at_the_second_occurrence(bundled: Copy) -> None:
     bundled.edit(CRITERIA, 'code: "1.5"', 'code: "1.4"')
     p = the(bundled.problems(), "duplicate_code")
@@ -173,8 +171,6 @@ def rule_line(copy: Copy, rel: str, code: str) -> int:
     return copy.line(rel, f'- code: "{code}"')
 
 
-@pytest.mark.xfail(strict=True, reason="bug: unknown keys inside a rule point at the rule's first line, "
-                                       "not the key (the discriminator tag in pydantic's loc stops line_at)")
 def test_misspelt_rule_key_points_at_its_line(bundled: Copy) -> None:
     bundled.edit(R3, "    value: synced_rate\n", "    value: synced_rate\n    gudance: x\n")
     p = the(bundled.problems(), "extra_forbidden")
@@ -513,9 +509,6 @@ def test_loading_changes_no_file(bundled: Copy) -> None:
     assert after == before
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an impossible unquoted ISO date (2025-02-30) makes PyYAML raise a plain "
-                                       "ValueError that load_yaml does not catch; load_bundle turns it into "
-                                       "'unreadable' without a line")
 def test_impossible_iso_date_in_rules(kinds: Copy) -> None:
     kinds.edit(KINDS, "due: 2025-03-15}", "due: 2025-02-30}")
     problems = kinds.problems()
