@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -287,8 +287,8 @@ class _Auditor:
             self.skip_missing.add(code)
             # the whole sub-criterion is lost until corrected: the engine cannot score it
             self.add(code, "contradiction", node.max_points,
-                     f"Tử số lớn hơn mẫu số: {r.spec(r.numerator).description} = {format_number(num)} nhưng "
-                     f"{r.spec(r.denominator).description.lower()} = {format_number(den)}. Tiêu chí không chấm được.",
+                     f"Tử số lớn hơn mẫu số: {r.spec(r.numerator).description} = {format_number(num)}, nhưng "
+                     f"{r.spec(r.denominator).description} = {format_number(den)}. Tiêu chí không chấm được.",
                      f"Đối chiếu lại hai số liệu '{r.numerator}' và '{r.denominator}' với sổ theo dõi/hệ thống "
                      f"rồi sửa trong tệp tài liệu kiểm chứng.",
                      certain=True, subject=r.numerator, line=leaf.value_lines.get(r.numerator, leaf.line))
@@ -435,8 +435,8 @@ class _Auditor:
                 if pos < last:
                     self.add(code, "contradiction", gain,
                              f"Danh sách bỏ sót kỳ \"{item.label}\" (hạn {_date(item.due)}) trong khi các kỳ sau đã có.",
-                             f"Bổ sung ngày gửi \"{item.label}\" và văn bản (số hiệu, ngày) nếu đã gửi; nếu chưa gửi, "
-                             "gửi ngay và ghi rõ trong giải trình.",
+                             f"Bổ sung ngày của \"{item.label}\" và văn bản (số hiệu, ngày) nếu đã thực hiện; nếu chưa, "
+                             "thực hiện ngay và nêu rõ trong giải trình.",
                              certain=True, subject=item.label, line=line)
                 else:
                     self.add(code, "missing_evidence", gain,
@@ -448,7 +448,7 @@ class _Auditor:
                 removed = self.with_values(leaf, **{r.value: {**given, item.label: None}})
                 self.add(code, "stale_document", self.risk_if(code, removed),
                          f"Ngày của \"{item.label}\" là {_date(when)}, ngoài năm đánh giá {self.year}.",
-                         f"Kiểm tra lại năm của ngày gửi \"{item.label}\" (thường là gõ nhầm năm) và văn bản kèm theo.",
+                         f"Kiểm tra lại năm của ngày \"{item.label}\" (thường là gõ nhầm năm) và văn bản kèm theo.",
                          subject=item.label, line=line)
         self.check_item_documents(code, rule, leaf, given)
 
@@ -489,14 +489,14 @@ class _Auditor:
             as_doc = self.with_values(leaf, **{r.value: {**given, item.label: doc.date}})
             if when is None:
                 self.add(code, "contradiction", self.gain_if(code, as_doc),
-                         f"Có văn bản {doc.label()} cho \"{item.label}\" nhưng bảng số liệu chưa ghi ngày gửi.",
+                         f"Có văn bản {_ref(doc)} cho \"{item.label}\" nhưng bảng số liệu chưa ghi ngày.",
                          f"Ghi ngày {_date(doc.date)} cho \"{item.label}\" trong values.",
                          certain=True, subject=doc.number or item.label, line=doc.line)
             elif doc.date > item.due >= when:
                 self.add(code, "stale_document", self.risk_if(code, as_doc),
                          f"Văn bản {_ref(doc)} đề ngày {_date(doc.date)}, sau hạn {_date(item.due)} của "
-                         f"\"{item.label}\", trong khi bảng số liệu ghi đã gửi ngày {_date(when)} (đúng hạn).",
-                         "Kèm văn bản đúng (có ngày đúng hạn) hoặc sửa ngày gửi trong bảng số liệu cho khớp văn bản.",
+                         f"\"{item.label}\", trong khi bảng số liệu ghi ngày {_date(when)} (đúng hạn).",
+                         "Kèm văn bản đúng (có ngày đúng hạn) hoặc sửa ngày trong bảng số liệu cho khớp văn bản.",
                          certain=True, subject=doc.number or item.label, line=doc.line)
             else:
                 risk = self.risk_if(code, as_doc)
@@ -504,7 +504,7 @@ class _Auditor:
                 self.add(code, "contradiction", max(risk, gain),
                          f"Ngày trên văn bản {_ref(doc)} ({_date(doc.date)}) khác ngày ghi cho \"{item.label}\" "
                          f"({_date(when)}).",
-                         "Sửa cho khớp: ngày gửi báo cáo phải là ngày trên văn bản kèm theo.",
+                         "Sửa cho khớp: ngày ghi trong bảng số liệu phải là ngày trên văn bản kèm theo.",
                          subject=doc.number or item.label, line=doc.line)
 
     def check_dated_values(self, code: str, rule: CompiledRule, leaf: LeafEvidence, values: dict[str, Any]) -> None:

@@ -170,10 +170,13 @@ def _points(cell: _Cell) -> Decimal:
         raise ValueError_("expected points, got true/false")
     if isinstance(value, (dt.date, dt.datetime)):
         raise ValueError_(f"expected points, got the date {value:%d/%m/%Y}", "format the column as Number, not Date")
-    frac = to_fraction(_text(value) if isinstance(value, str) else value)
+    try:
+        frac = to_fraction(_text(value) if isinstance(value, str) else value)
+    except ValueError_ as exc:
+        raise ValueError_(str(exc), "write the points as a number, e.g. 2 or 2,5") from None
     dec = Decimal(frac.numerator) / Decimal(frac.denominator)
     if Fraction(dec) != frac:
-        raise ValueError_(f"{value} has too many decimals for points")
+        raise ValueError_(f"{value} has too many decimals for points", "write at most a few decimals, e.g. 0,25")
     return dec
 
 
@@ -290,8 +293,7 @@ def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str
             try:
                 pts = _points(c)
             except ValueError_ as exc:
-                problems.add("bad_points", f"'{code}': {exc}", file=name, line=line, subject=c.ref,
-                             hint=exc.hint or "write the points as a number, e.g. 2 or 2,5")
+                problems.add("bad_points", f"'{code}': {exc}", file=name, line=line, subject=c.ref, hint=exc.hint)
                 continue
             if pts < 0:
                 problems.add("bad_points", f"'{code}': points {pts} are negative", file=name, line=line,
