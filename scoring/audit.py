@@ -18,7 +18,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -199,8 +199,10 @@ def _is_plan(doc: Document) -> bool:
 
 
 class _Auditor:
-    def __init__(self, bundle: Bundle, ev: EvidenceFile, documents: DocumentFolder | None):
+    def __init__(self, bundle: Bundle, ev: EvidenceFile, documents: DocumentFolder | None,
+                 dossier_file: str | None = None):
         self.bundle = bundle
+        self.dossier_file = Path(dossier_file).resolve() if dossier_file else None
         self.cset = bundle.criteria
         self.index = self.cset.index()
         self.original = ev
@@ -535,7 +537,8 @@ class _Auditor:
                 stated[name] = parse_value(r.spec(name).type, leaf.stated_values[name])
             except ValueError_:
                 unreadable.append(name)
-        differ = [n for n, v in stated.items() if n in values and v != values[n]]
+        differ = [n for n, v in stated.items()
+                  if n in values and not _same(r.spec(n).type, leaf.stated_values[n], v, values[n])]
         if not differ and not unreadable:
             return
 
@@ -587,6 +590,8 @@ class _Auditor:
                      subject=None, line=leaf.line)
             return
         for doc in leaf.documents:
+            if self.dossier_file and doc.file and Path(doc.file).resolve() == self.dossier_file:
+                continue  # the dossier export itself, put there by --dossiers: checked by scoring.dossiers
             self.check_document(code, rule, leaf, doc)
 
     def check_document(self, code: str, rule: CompiledRule | None, leaf: LeafEvidence | None, doc: Document,
@@ -698,6 +703,22 @@ class _Auditor:
                 self.check_document(code, None, None, doc, risk_fn=risk, title=title)
 
 
+def _same(kind: str, raw: Any, stated: Any, computed: Any) -> bool:
+    """A stated rate equals the computed one when it is the computed rate rounded as the clerk wrote it
+    ("83,5%" for 83,47%); everything else must be equal."""
+    if kind != "rate" or stated == computed:
+        return stated == computed
+    text = str(getattr(raw, "raw", None) or raw).strip().replace(",", ".")
+    if "/" in text:
+        return False
+    percent = text.endswith("%")
+    digits = text.rstrip("%").strip()
+    places = len(digits.partition(".")[2]) - (0 if percent else 2)
+    scaled = Decimal(computed.numerator * 100) / Decimal(computed.denominator)
+    return scaled.quantize(Decimal(1).scaleb(-max(places, 0)), rounding=ROUND_HALF_UP) == \
+        Decimal(stated.numerator * 100) / Decimal(stated.denominator)
+
+
 def _claim_text(rule: CompiledRule, node: Any) -> str:
     values = [e.text for e in node.evidence if e.kind == "value"]
     if rule.kind in ("boolean", "all", "any") and values:
@@ -717,10 +738,14 @@ def _policy_vi(rule: CompiledRule) -> str:
             "zero": "tiêu chí này không được điểm khi không phát sinh"}[na.policy]
 
 
-def audit(bundle: Bundle, ev: EvidenceFile, documents_dir: Path | str | None = None) -> AuditResult:
-    """Every gap in ``ev`` with its points at risk, largest first. Raises InputError only for bad input."""
+def audit(bundle: Bundle, ev: EvidenceFile, documents_dir: Path | str | None = None,
+          dossier_file: str | None = None) -> AuditResult:
+    """Every gap in ``ev`` with its points at risk, largest first. Raises InputError only for bad input.
+
+    ``dossier_file`` is the export given to --dossiers: the document reference scoring.dossiers adds for
+    it is not checked like a scanned document."""
     folder = DocumentFolder(Path(documents_dir)) if documents_dir else None
-    auditor = _Auditor(bundle, ev, folder)
+    auditor = _Auditor(bundle, ev, folder, dossier_file)
     gaps = auditor.run()
     order = {n.code: i for i, n in enumerate(bundle.criteria.walk())}
     kind_order = {k: i for i, k in enumerate(KINDS)}
@@ -729,8 +754,11 @@ def audit(bundle: Bundle, ev: EvidenceFile, documents_dir: Path | str | None = N
                              kind_order[g.kind], g.line or 0))
     # score() starts its warnings with the evidence's own (e.g. from --dossiers); the ones it adds after
     # them for unknown codes and names are gaps here
+    # …and a stated value that differs from the computed one is a computed_mismatch gap, not also a note
     added = auditor.card.warnings[len(ev.warnings):]
-    notes = list(ev.warnings) + [w for w in added if not any(w.startswith(f"{c}: ") for c in ev.evidence)]
+    mismatched = {g.code for g in gaps if g.kind == "computed_mismatch"}
+    notes = [w for w in ev.warnings if not any(w.startswith(f"{c}: ") for c in mismatched)]
+    notes += [w for w in added if not any(w.startswith(f"{c}: ") for c in ev.evidence)]
     external_missing = [n.code for n in auditor.card.leaves() if n.external and n.outcome == "missing_evidence"]
     if external_missing:
         notes = [w for w in notes if "điều tra xã hội học" not in w]
@@ -838,7 +866,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .report import render_json
 
     bundle, ev = load_evidence_and_bundle(args, args.evidence)
-    result = audit(bundle, ev, args.documents)
+    result = audit(bundle, ev, args.documents, getattr(args, "dossiers", None))
     inputs = [getattr(args, n, None) for n in ("evidence", "dossiers", "mapping", "procedures")]
     if args.format == "xlsx":
         if not args.output:

@@ -390,3 +390,44 @@ def test_docs_excerpts_match_real_output(capsys: Any, monkeypatch: Any, args: st
 
 def test_docs_have_excerpts() -> None:
     assert len(_doc_outputs()) >= 2
+
+
+# ------------------------------------------------------------------ with --dossiers
+
+
+@pytest.mark.parametrize("stated, differs", [("83,5%", False), ("83%", False), ("83,47%", False),
+                                             ("84%", True), ("0.835", False), ("0.8", True)])
+def test_stated_rate_rounded_like_the_clerk_wrote_it(bundle: Any, clean: EvidenceFile, stated: str,
+                                                     differs: bool) -> None:
+    from fractions import Fraction
+
+    ev = leaf(clean, "7.3.1", values={"digitised_rate": Fraction(8347, 10000)}, computed=("digitised_rate",),
+              stated_values={"digitised_rate": stated})
+    assert [g.kind for g in audit(bundle, ev).gaps] == (["computed_mismatch"] if differs else [])
+
+
+def test_dossier_export_reference_is_not_a_scanned_document(bundle: Any, clean: EvidenceFile, tmp_path: Path) -> None:
+    export = tmp_path / "ho-so.csv"
+    source = Document(title="Tệp hồ sơ xuất từ Hệ thống thông tin giải quyết TTHC", file=str(export))
+    ev = leaf(computed(clean, 4871, 4871), "3.4.1", documents=(source,))
+    assert gaps_of(bundle, ev, dossier_file=str(export)) == []
+    assert [(c, k) for c, k, _, _ in gaps_of(bundle, ev)] == [("3.4.1", "unresolved_document")]
+
+
+def test_cli_with_dossiers(capsys: Any, tmp_path: Path) -> None:
+    pytest.importorskip("scoring.dossiers")
+    import subprocess
+    import sys
+
+    export, procedures = tmp_path / "ho-so.csv", tmp_path / "tthc.csv"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_dossiers.py"), "--rows", "400", "--headers", "vi",
+                    "-o", str(export), "--procedures-out", str(procedures)], check=True, capture_output=True)
+    before = digest(CLEAN, export)
+    rc, out, err = run(capsys, "audit", str(CLEAN), "--format", "json", "--dossiers", str(export), "--mapping",
+                       str(SAMPLES / "dossiers" / "mapping-lang-son.yaml"), "--procedures", str(procedures))
+    assert rc == 0, err
+    gaps = json.loads(out)["gaps"]
+    assert not any(g["kind"] == "unresolved_document" for g in gaps)
+    # the generated export never matches the figures typed in clean.yaml (4930 dossiers received)
+    assert {"3.4.1", "7.3.3"} <= {g["code"] for g in gaps if g["kind"] == "computed_mismatch"}
+    assert digest(CLEAN, export) == before
