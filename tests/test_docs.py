@@ -227,6 +227,20 @@ def test_rules_doc_shows_every_kind() -> None:
         assert f"kind: {kind}" in text, kind
 
 
+def test_rules_doc_shows_the_real_durable_rules_form(bundle: Any) -> None:
+    """The durable-rules dicts printed in rules.md are what the adapter builds for 3.4.1."""
+    import json
+
+    from scoring.durable import _condition
+
+    text = re.sub(r"\s+", "", (DOCS / "rules.md").read_text(encoding="utf-8"))
+    position = list(bundle.rules).index("3.4.1")
+    for branch in bundle.rules["3.4.1"].branches:
+        cond = {"m": {"$and": [{"kind": "parindex_fact"}, {"code": "3.4.1"}, _condition(branch.cond)]}}
+        shown = f'"r{position}_{branch.id}":{{"all":[{json.dumps(cond, ensure_ascii=False)}]'
+        assert re.sub(r"\s+", "", shown) in text, shown
+
+
 # ------------------------------------------------------------------ error examples
 
 FIXTURES = examples("errors.md", "fixture")
