@@ -340,15 +340,42 @@ def _styles() -> dict[str, Any]:
         "normal": Font(name="Times New Roman", size=11),
         "red": Font(name="Times New Roman", italic=True, bold=True, size=11, color=RED),
         "grey": Font(name="Times New Roman", size=10, color="7F7F7F"),
+        "ibold": Font(name="Times New Roman", italic=True, bold=True, size=11),
         "wrap": Alignment(wrap_text=True, vertical="top"),
+        "left": Alignment(horizontal="left", wrap_text=True, vertical="top"),
         "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
+        "ctop": Alignment(horizontal="center", vertical="top", wrap_text=True),
+        **{f"indent{i}": Alignment(wrap_text=True, vertical="top", indent=i) for i in range(6)},
         "border": Border(left=thin, right=thin, top=thin, bottom=thin),
         "top": Border(left=thin, right=thin, top=Side(style="medium", color="404040"), bottom=thin),
         "input": PatternFill("solid", fgColor=FILL_INPUT),
         "head": PatternFill("solid", fgColor=FILL_HEAD),
         "field": PatternFill("solid", fgColor=FILL_FIELD),
         "unlocked": Protection(locked=False),
+        "_cache": {},
     }
+
+
+def _look(cell: Any, st: dict[str, Any], *names: str, fmt: str | None = None) -> Any:
+    """Give ``cell`` the named styles; each combination is built once and then copied, because
+    openpyxl's per-cell style setters are slow (they hash every style each time)."""
+    from copy import copy
+
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection
+
+    key = (names, fmt)
+    cached = st["_cache"].get(key)
+    if cached is not None:
+        cell._style = copy(cached)
+        return cell
+    attr = {Font: "font", Border: "border", PatternFill: "fill", Alignment: "alignment", Protection: "protection"}
+    for name in names:
+        style = st[name]
+        setattr(cell, attr[type(style)], style)
+    if fmt is not None:
+        cell.number_format = fmt
+    st["_cache"][key] = copy(cell._style)
+    return cell
 
 
 def _protect(ws: Any) -> None:
@@ -555,11 +582,9 @@ def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None
     row += 1
     for _ in range(EXTRA_ROWS):
         for key in ("code", "name", "item", "value", "na", "justification", "note") + tuple(c.key for c in _DOC_COLS):
-            c = ws.cell(row=row, column=col[key])
-            c.fill, c.border, c.protection = st["input"], st["border"], st["unlocked"]
-            c.number_format = "@" if key in ("code", "doc_number") else c.number_format
+            fmt = "@" if key in ("code", "doc_number") else "DD/MM/YYYY" if key == "doc_date" else None
+            _look(ws.cell(row=row, column=col[key]), st, "normal", "input", "border", "unlocked", fmt=fmt)
         dvs["date"].add(ws.cell(row=row, column=col["doc_date"]).coordinate)
-        ws.cell(row=row, column=col["doc_date"]).number_format = "DD/MM/YYYY"
         row += 1
     ws.print_title_rows = f"{head}:{head}"
     _page(ws, "A3")
@@ -578,22 +603,17 @@ def _page(ws: Any, paper: str) -> None:
 
 
 def _write_ev_row(ws: Any, row: int, r: _Row, col: dict[str, int], dvs: dict[str, Any], st: dict[str, Any]) -> None:
-    border = st["top"] if r.first else st["border"]
+    border = "top" if r.first else "border"
 
-    def put(key: str, value: Any, editable: bool = False, fmt: str | None = None) -> Any:
+    def put(key: str, value: Any, editable: bool = False, fmt: str | None = None, font: str = "normal") -> Any:
         c = ws.cell(row=row, column=col[key], value=value)
-        c.font, c.border = st["normal"], border
-        c.alignment = st["center"] if key in ("value", "doc_date", "na", "type", "unit", "item") else st["wrap"]
-        if editable:
-            c.fill, c.protection = st["input"], st["unlocked"]
-        if fmt:
-            c.number_format = fmt
-        return c
+        align = "center" if key in ("value", "doc_date", "na", "type", "unit", "item") else "wrap"
+        names = (font, border, align) + (("input", "unlocked") if editable else ())
+        return _look(c, st, *names, fmt=fmt)
 
-    code = put("code", r.code, fmt="@")
-    code.font = st["bold"] if r.first else st["normal"]
+    put("code", r.code, fmt="@", font="bold" if r.first else "normal")
     put("title", r.title)
-    put("name", r.name, fmt="@").font = st["grey"]
+    put("name", r.name, fmt="@", font="grey")
     put("item", r.item, fmt="@")
     put("description", r.description)
     put("unit", r.unit)
@@ -611,7 +631,7 @@ def _write_ev_row(ws: Any, row: int, r: _Row, col: dict[str, int], dvs: dict[str
             original = _original_text(r.value)  # present but empty in the YAML (null / "")
         c = put("value", cell_value, editable=True, fmt=fmt)
         dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
-        put("original", original).font = st["grey"]
+        put("original", original, font="grey")
     else:
         put("value", None)
         put("original", None)
@@ -677,15 +697,12 @@ def _write_claims_sheet(ws: Any, cset: Any, ev: EvidenceFile | None, ids_range: 
         }
         for key, value in values.items():
             c = ws.cell(row=row, column=col[key], value=value)
-            c.font, c.border, c.alignment = st["normal"], st["border"], st["wrap"]
-            if key != "title":
-                c.fill, c.protection = st["input"], st["unlocked"]
-            if key in ("id", "doc_number"):
-                c.number_format = "@"
+            names = ("normal", "border", "wrap") + (("input", "unlocked") if key != "title" else ())
+            fmt = "@" if key in ("id", "doc_number") else "DD/MM/YYYY" if key == "doc_date" else None
+            _look(c, st, *names, fmt=fmt)
         kinds.add(ws.cell(row=row, column=col["kind"]).coordinate)
         counts.add(ws.cell(row=row, column=col["count"]).coordinate)
         dates.add(ws.cell(row=row, column=col["doc_date"]).coordinate)
-        ws.cell(row=row, column=col["doc_date"]).number_format = "DD/MM/YYYY"
         ids.add(ws.cell(row=row, column=col["id"]).coordinate)
         _auto_height(ws, row)
     ws.print_title_rows = f"{head}:{head}"
@@ -734,7 +751,7 @@ class _Reader:
         missing = [c for c in columns if c.required and c.key not in found]
         for c in missing:
             self.add("missing_column", f"thiếu cột '{c.header}' ở dòng tiêu đề {head} (column deleted or renamed)",
-                     ws.title, f"{head}", hint=f"thêm lại cột có tiêu đề đúng '{c.header}' (vị trí cột không quan trọng)")
+                     ws.title, f"{head}:{head}", hint=f"thêm lại cột có tiêu đề đúng '{c.header}' (vị trí cột không quan trọng)")
         return (head, found) if not missing else None
 
     def merged(self, ws: Any, head: int) -> None:
@@ -1303,9 +1320,8 @@ def scorecard_xlsx(card: Any) -> bytes:
         r = rows[n.code]
         bold = n.level == "field"
         title = n.title.upper() if bold else n.title
-        a = ws.cell(row=r, column=1, value=n.code)
-        b = ws.cell(row=r, column=2, value=title)
-        b.alignment = Alignment(wrap_text=True, vertical="top", indent=n.code.count("."))
+        ws.cell(row=r, column=1, value=n.code)
+        ws.cell(row=r, column=2, value=title)
         if n.is_leaf:
             ws.cell(row=r, column=3, value=_num(n.max_points))
             ws.cell(row=r, column=4, value=_num(n.points))
@@ -1327,15 +1343,10 @@ def scorecard_xlsx(card: Any) -> bytes:
             if n.max_points != n.nominal_max_points:
                 ws.cell(row=r, column=6, value=f"Điểm tối đa gốc {pts(n.nominal_max_points)}, điều chỉnh do tiêu chí "
                                                 f"không phát sinh.")
+        font = "bold" if bold else ("normal" if n.is_leaf else "ibold")
         for col in range(1, 7):
-            c = ws.cell(row=r, column=col)
-            c.border = st["border"]
-            c.font = st["bold"] if bold else (st["normal"] if n.is_leaf else _italic_bold())
-            if col != 2:
-                c.alignment = Alignment(wrap_text=True, vertical="top",
-                                        horizontal="center" if col in (1, 3, 4) else "left")
-            if bold:
-                c.fill = st["field"]
+            align = f"indent{min(5, n.code.count('.'))}" if col == 2 else "ctop" if col in (1, 3, 4) else "left"
+            _look(ws.cell(row=r, column=col), st, font, "border", align, *(("field",) if bold else ()))
         _auto_height(ws, r)
     t = card.total
     fields = [rows[n.code] for n in card.nodes if n.level == "field"]
@@ -1366,11 +1377,7 @@ def scorecard_xlsx(card: Any) -> bytes:
         ws.cell(row=r, column=4, value=cpts)
         ws.cell(row=r, column=6, value=note)
         for col in range(1, 7):
-            c = ws.cell(row=r, column=col)
-            c.border = st["border"]
-            c.font = st["bold"]
-            c.alignment = Alignment(wrap_text=True, vertical="top",
-                                    horizontal="center" if col in (3, 4) else "left")
+            _look(ws.cell(row=r, column=col), st, "bold", "border", "ctop" if col in (3, 4) else "left")
         _auto_height(ws, r)
     ws.freeze_panes = ws.cell(row=head + 2, column=1)
     ws.print_title_rows = f"{head}:{head + 1}"
@@ -1380,12 +1387,6 @@ def scorecard_xlsx(card: Any) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return _with_cached_values(buf.getvalue(), {1: cached, 2: lost_cached})
-
-
-def _italic_bold() -> Any:
-    from openpyxl.styles import Font
-
-    return Font(name="Times New Roman", size=11, italic=True, bold=True)
 
 
 def _num(value: Decimal | None) -> int | float | None:
@@ -1443,9 +1444,8 @@ def _lost_sheet(ws: Any, card: Any, st: dict[str, Any]) -> dict[str, Any]:
                   OUTCOME_VI.get(n.outcome or "", ""), reason, n.guidance,
                   "\n".join(f"- {d}" for d in docs) if docs else "(chưa có)"]
         for col, v in enumerate(values, 1):
-            c = ws.cell(row=row, column=col, value=v)
-            c.font, c.border = st["normal"], st["border"]
-            c.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if col in (1, 2, 4, 5) else "left")
+            _look(ws.cell(row=row, column=col, value=v), st, "normal", "border",
+                  "ctop" if col in (1, 2, 4, 5) else "left")
         _auto_height(ws, row)
         row += 1
     cached: dict[str, Any] = {}
@@ -1541,13 +1541,17 @@ def _resolve_column(ws: Any, spec: str | None, candidates: tuple[str, ...], opti
         partial = [(c.column, c.row) for c in cells if wanted[0] in _norm(c.value)]
         if len({p[0] for p in partial}) == 1:
             return partial[0]
-    seen = sorted({str(c.value).strip().split("\n")[0] for c in cells if isinstance(c.value, str)})[:15]
+    seen: list[str] = []
+    for c in cells:  # in reading order, so the header row comes first; codes and numbers are not headers
+        text = str(c.value).strip().split("\n")[0]
+        if text not in seen and not re.fullmatch(r"[\d.,\s]+", text) and len(text) <= 60:
+            seen.append(text)
     raise InputError(Problem(
         "missing_column",
         f"không tìm thấy cột '{spec}' (column not found)" if spec
         else f"không đoán được cột cho {option} (tried headers: {', '.join(candidates)})",
         file=table, subject=f"'{ws.title}'",
-        hint=f"give {option} with the header text or the column letter; headers seen: " + "; ".join(seen)))
+        hint=f"give {option} with the header text or the column letter; headers seen: " + "; ".join(seen[:12])))
 
 
 def _all_header_cells(ws: Any) -> Iterable[Any]:
@@ -1661,6 +1665,7 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
 
     nodes: dict[str, _TNode] = {}
     roots: list[_TNode] = []
+    total_rows: list[tuple[int, Decimal]] = []  # "Tổng cộng" rows, checked against the fields
     last: _TNode | None = None
     for row in range(first, min(ws.max_row, MAX_ROWS) + 1):
         raw_code, cont = value(row, code_col)
@@ -1677,6 +1682,13 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
             continue
         if raw_code is None or (isinstance(raw_code, str) and not raw_code.strip()):
             last = None
+            if isinstance(raw_title, str) and _norm(raw_title).startswith("tổng") and not max_cont:
+                try:
+                    stated = _parse_max(raw_max)
+                except ValueError:
+                    stated = None
+                if stated is not None:
+                    total_rows.append((row, stated))
             continue
         numeric = False
         if isinstance(raw_code, bool):
@@ -1759,6 +1771,10 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
         return d
 
     total = sum((r.max_points or Decimal(0) for r in roots), Decimal(0))
+    for row, stated in total_rows:
+        if stated != total:
+            problems.add("points_mismatch", f"the total row says {stated} points but the fields add up to {total}",
+                         **where(row, max_col), hint="fix the fields' maximum points or the total row")
     set_title = title or f"Bộ tiêu chí xác định Chỉ số cải cách hành chính {province} năm {year}" + (
         "" if official else " (điểm minh họa)")
     legal = [source] if source else [f"Bảng tiêu chí {path.name} (trang '{ws.title}'), chưa đối chiếu với quyết định của tỉnh"]
