@@ -407,8 +407,8 @@ class _Auditor:
             self.add(code, "unjustified_not_applicable", self.risk_if(code, rejected),
                      f"Khai \"không phát sinh\" nhưng không nêu lý do; Hội đồng thẩm định có thể không chấp nhận "
                      f"({_policy_vi(rule)}).",
-                     "Ghi justification: lý do không phát sinh, dẫn văn bản chứng minh (ví dụ báo cáo năm nêu "
-                     "\"không có hồ sơ trễ hạn\"), và kèm văn bản đó trong documents.",
+                     "Ghi lý do không phát sinh (justification), dẫn văn bản chứng minh (ví dụ báo cáo năm nêu "
+                     "\"không có hồ sơ trễ hạn\") và kèm văn bản đó trong tài liệu kiểm chứng.",
                      certain=True, subject="not_applicable", line=leaf.line)
         present = {k: v for k, v in leaf.values.items() if v not in (None, "")}
         if present:
@@ -416,7 +416,8 @@ class _Auditor:
             self.add(code, "contradiction", self.risk_if(code, rejected),
                      f"Vừa khai \"không phát sinh\" vừa có số liệu ({shown}); nếu Hội đồng chấm theo số liệu, "
                      f"tiêu chí sẽ được chấm như đã phát sinh.",
-                     "Bỏ not_applicable nếu nội dung có phát sinh, hoặc xóa các số liệu nếu thật sự không phát sinh.",
+                     "Bỏ khai \"không phát sinh\" (not_applicable) nếu nội dung có phát sinh, hoặc xóa các số liệu nếu "
+                     "thật sự không phát sinh.",
                      subject=next(iter(present)), line=leaf.line)
 
     def check_deadline(self, code: str, rule: CompiledRule, leaf: LeafEvidence,
@@ -472,7 +473,8 @@ class _Auditor:
             removed = self.with_values(leaf, **{r.value: {**given, label: None}})
             self.add(code, "missing_evidence", self.risk_if(code, removed),
                      f"\"{label}\" ghi ngày {_date(when)} nhưng không có văn bản nào kèm item: {label}.",
-                     f"Thêm văn bản của \"{label}\" vào documents (number, date, issuer, item: {label}).",
+                     f"Bổ sung văn bản của \"{label}\" (số hiệu, ngày, cơ quan ban hành) và ghi rõ văn bản đó chứng minh "
+                     f"kỳ \"{label}\" (item: {label}).",
                      subject=label, line=leaf.value_lines.get(r.value, leaf.line))
         for doc in tagged:
             item = labels.get(doc.item or "")
@@ -481,7 +483,7 @@ class _Auditor:
                 self.add(code, "unresolved_document", Decimal(0),
                          f"Văn bản {doc.label()} ghi item: {doc.item}, không khớp kỳ nào của tiêu chí {code} "
                          f"({', '.join(labels)}).",
-                         (f"Sửa item thành '{guess.split(chr(39))[1]}'." if guess else
+                         (f"Sửa kỳ (item) thành '{guess.split(chr(39))[1]}'." if guess else
                           f"Dùng một trong các kỳ: {', '.join(labels)}."),
                          subject=doc.number or doc.item, line=doc.line)
                 continue
@@ -492,7 +494,7 @@ class _Auditor:
             if when is None:
                 self.add(code, "contradiction", self.gain_if(code, as_doc),
                          f"Có văn bản {_ref(doc)} cho \"{item.label}\" nhưng bảng số liệu chưa ghi ngày.",
-                         f"Ghi ngày {_date(doc.date)} cho \"{item.label}\" trong values.",
+                         f"Ghi ngày {_date(doc.date)} cho \"{item.label}\" trong bảng số liệu.",
                          certain=True, subject=doc.number or item.label, line=doc.line)
             elif doc.date > item.due >= when:
                 self.add(code, "stale_document", self.risk_if(code, as_doc),
@@ -586,7 +588,7 @@ class _Auditor:
             self.add(code, "missing_evidence", risk,
                      f"Chưa có tài liệu kiểm chứng cho {what}; Hội đồng thẩm định có thể không công nhận "
                      f"{_pts(node.points)} điểm tự chấm.",
-                     f"Thêm vào documents của mục \"{code}\" văn bản chứng minh (number, date, issuer, title).",
+                     f"Bổ sung văn bản chứng minh cho mục \"{code}\": số hiệu, ngày ban hành, cơ quan ban hành, trích yếu.",
                      subject=None, line=leaf.line)
             return
         for doc in leaf.documents:
@@ -697,7 +699,7 @@ class _Auditor:
             if not claim.documents:
                 self.add(code, "missing_evidence", risk(),
                          "Đề nghị điểm thưởng nhưng chưa có văn bản công nhận (quyết định, giấy khen…).",
-                         "Thêm documents cho mục điểm thưởng: số hiệu, ngày, cơ quan công nhận.",
+                         "Bổ sung văn bản công nhận cho mục điểm thưởng: số hiệu, ngày, cơ quan công nhận.",
                          subject=claim.id, line=claim.line, title=title)
             for doc in claim.documents:
                 self.check_document(code, None, None, doc, risk_fn=risk, title=title)
