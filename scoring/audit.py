@@ -633,15 +633,38 @@ class _Auditor:
 
     def check_identities(self) -> None:
         tagged: dict[str, tuple[str, str, Any, LeafEvidence]] = {}
+        declared_na: dict[str, tuple[str, LeafEvidence]] = {}  # tag → leaf claiming "không phát sinh"
         for code, rule in self.bundle.rules.items():
             leaf = self.ev.evidence.get(code)
-            if leaf is None or leaf.not_applicable:
+            if leaf is None:
+                continue
+            if leaf.not_applicable:
+                for spec in rule.rule.evidence:
+                    if spec.computed_from:
+                        declared_na[spec.computed_from] = (code, leaf)
                 continue
             values = self.parsed(rule, leaf)
             for spec in rule.rule.evidence:
                 if spec.computed_from and spec.name in values:
                     tagged[spec.computed_from] = (code, spec.name, values[spec.name], leaf)
         late_tag, recv_tag, ok_tag = LATE_IDENTITY
+        if late_tag in declared_na and recv_tag in tagged and ok_tag in tagged:
+            code, leaf = declared_na[late_tag]
+            rcode, rname, received, _ = tagged[recv_tag]
+            _, oname, on_time, _ = tagged[ok_tag]
+            expected = received - on_time
+            rule = self.bundle.rules[code].rule
+            if expected > 0 and rule.kind == "ratio":
+                # rejected claim, scored with the late dossiers of 3.4.1 and no apology letter on file
+                rejected = leaf.model_copy(update={"not_applicable": False, "values": {
+                    **leaf.values, rule.denominator: expected, rule.numerator: 0}})
+                self.add(code, "contradiction", self.risk_if(code, rejected),
+                         f"Tiêu chí {code} khai không phát sinh, nhưng theo tiêu chí {rcode} có "
+                         f"{format_number(received)} − {format_number(on_time)} = {format_number(expected)} "
+                         "hồ sơ không đúng hạn.",
+                         f"Bỏ khai \"không phát sinh\", ghi số hồ sơ trễ hạn và số hồ sơ đã có văn bản xin lỗi; "
+                         f"hoặc sửa số liệu {rcode} ('{rname}', '{oname}') nếu số đó sai.",
+                         subject="not_applicable", line=leaf.line)
         if late_tag in tagged and recv_tag in tagged and ok_tag in tagged:
             code, name, late, leaf = tagged[late_tag]
             rcode, rname, received, _ = tagged[recv_tag]

@@ -127,6 +127,10 @@ CASES: list[tuple[str, Callable[[EvidenceFile], EvidenceFile], list[tuple[str, s
      [("3.4.3", "contradiction", "medium", D(1))]),
     ("late dossiers vs apology letters, no points involved", lambda e: leaf(e, "3.4.3", values={"late": 60}),
      [("3.4.3", "contradiction", "low", D(0))]),
+    ("no late dossier claimed, 3.4.1 shows 59",  # its 1 point moved to 3.4.1 would go back, unearned
+     lambda e: leaf(e, "3.4.3", values={"late": None, "late_with_apology": None}, not_applicable=True,
+                    justification="Không có hồ sơ trễ hạn"),
+     [("3.4.3", "contradiction", "medium", D(1))]),
     ("two counts of dossiers received", lambda e: leaf(e, "7.3.3", values={"dossiers_received": 4900}),
      [("7.3.3", "contradiction", "low", D(0))]),
     ("two counts of dossiers received, points involved",
