@@ -588,7 +588,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     bundle, ev = load_evidence_and_bundle(args, args.evidence)
     card = score(bundle, ev)
     appraisal = read_appraisal(args.appraisal, bundle, card, args.sheet)
-    result = audit(bundle, ev)
+    result = audit(bundle, ev, dossier_file=getattr(args, "dossiers", None))
     cmp = compare(bundle, card, appraisal, result.gaps, ev)
     inputs = [getattr(args, n, None) for n in ("evidence", "appraisal", "dossiers", "mapping", "procedures")]
     if args.format == "json":
