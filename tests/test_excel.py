@@ -605,3 +605,11 @@ def test_import_criteria_command_stops_on_problems(tmp_path: Path, capsys: pytes
     err = capsys.readouterr().err
     assert "points_mismatch" in err and "dòng" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_every_problem_code_is_documented() -> None:
+    source = (ROOT / "scoring" / "excel.py").read_text(encoding="utf-8")
+    codes = set(re.findall(r'(?:\.add|Problem)\(\s*"([a-z_]+)"', source))
+    doc = (ROOT / "docs" / "excel.md").read_text(encoding="utf-8")
+    assert len(codes) > 30
+    assert sorted(c for c in codes if f"`{c}`" not in doc) == []
