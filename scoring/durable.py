@@ -20,6 +20,8 @@ The traps measured on this machine (shared/DURABLE-RULES.md) and how each is clo
    doubles *that keep their order against every threshold of the rule*, so
    4 900/5 000 meets 0.98 and 0.98 − 10⁻²⁰ does not.
 6. Exceptions in actions are swallowed into the state → checked after each assert.
+   A fact that no rule matches raises MessageNotHandledException, after which touching that
+   session crashes the process (measured here) → the ruleset is retired and rebuilt instead.
 7. The ruleset dict is modified by ``Host`` → built afresh; actions are plain
    one-argument closures.
 8. The GIL is held → no threads here; batch work uses the vectorised path.
@@ -60,8 +62,23 @@ def _condition(cond: Cond) -> dict[str, Any]:
     return {key: [_condition(c) for c in cond.items]}
 
 
+#: doubles that durable-rules' JSON layer writes in exponent form (1e-05, 1e+16) are misread by its
+#: C parser: no branch fires, or the process crashes (measured here)
+SAFE_MIN, SAFE_MAX = 1e-4, 1e15
+
+
+def _plain(f: float) -> bool:
+    return f == 0 or SAFE_MIN <= abs(f) < SAFE_MAX
+
+
 def exact_double(x: Fraction, thresholds: list[Fraction]) -> float:
-    """A double that compares with every threshold exactly as the fraction ``x`` does."""
+    """A double that compares with every threshold exactly as the fraction ``x`` does.
+
+    Usually ``float(x)``, nudged with ``nextafter`` where rounding would cross a threshold. When
+    that double would be written in exponent form (tiny or huge values), a stand-in with the
+    same position among the thresholds is used instead; thresholds themselves are checked at
+    load time to be plain and distinct as doubles (``threshold_precision``).
+    """
     if not isinstance(x, Fraction):
         raise EngineError(Problem("bad_fact_value", f"fact value {x!r} is not an exact number"))
     f = float(x)
@@ -75,6 +92,19 @@ def exact_double(x: Fraction, thresholds: list[Fraction]) -> float:
             f = math.nextafter(ft, -math.inf)
         elif x == t:
             f = ft
+    if _plain(f):
+        return f
+    ts = sorted(thresholds)
+    below = [float(t) for t in ts if t < x]
+    above = [float(t) for t in ts if t > x]
+    if below and above:
+        f = (below[-1] + above[0]) / 2
+    elif below:
+        f = below[-1] + 1.0
+    elif above:
+        f = above[0] - 1.0
+    else:
+        f = 1.0 if x > 0 else -1.0
     return f
 
 
@@ -89,18 +119,33 @@ class DurableEvaluator:
         self._fired: dict[str, list[tuple[str, str]]] = {}
         self._lock = threading.Lock()
         self._thresholds = {r.code: {f: r.thresholds(f) for f in r.fields} for r in rules}
-        definition: dict[str, Any] = {}
-        for i, rule in enumerate(rules):
+        for rule in rules:
             if len(rule.fields) + 3 > 255:
                 raise DefinitionError(Problem("fact_too_wide", "more than 252 fact fields", subject=rule.code))
+        self._closed = False
+        self.host = _QuietHost({self.name: self._definition()})
+
+    def _definition(self) -> dict[str, Any]:
+        """The ruleset in durable-rules' dict form, built afresh each time (Host modifies it, trap 7)."""
+        definition: dict[str, Any] = {}
+        for i, rule in enumerate(self.rules.values()):
             for branch in rule.branches:
-                rule_name = f"r{i}_{branch.id}"
-                definition[rule_name] = {
+                definition[f"r{i}_{branch.id}"] = {
                     "all": [{"m": {"$and": [{"kind": _FACT_KIND}, {"code": rule.code}, _condition(branch.cond)]}}],
                     "run": self._action(rule.code, branch.id),
                 }
-        self.host = _QuietHost({self.name: definition})
-        self._closed = False
+        return definition
+
+    def _rebuild(self) -> None:
+        """Retire the ruleset and start a fresh one under a new name.
+
+        After durable-rules raises MessageNotHandledException, deleting or retracting that
+        session's state crashes the process (segmentation fault, measured here), so the session
+        is never touched again: the whole ruleset is deleted in the C engine instead.
+        """
+        self._delete_ruleset()
+        self.name = f"{self.name.rsplit('_', 1)[0]}_{next(self._ids)}"
+        self.host = _QuietHost({self.name: self._definition()})
 
     def _action(self, code: str, branch_id: str) -> Callable[[Any], None]:
         fired = self._fired
@@ -132,19 +177,29 @@ class DurableEvaluator:
         with self._lock:
             sid = str(next(self._ids))
             self._fired[sid] = []
+            unhandled = False
             try:
                 state = self.host.assert_facts(self.name, self.facts(sid, measures))
                 if isinstance(state, dict) and state.get("exception"):
-                    raise EngineError(Problem("action_failed", str(state["exception"])))
+                    first_line = str(state["exception"]).strip().splitlines()[0]
+                    raise EngineError(Problem("action_failed", f"a rule action failed: {first_line}"))
                 fired = self._fired[sid]
             except _engine.MessageNotHandledException:
-                raise EngineError(Problem("no_rule_fired", "durable-rules matched no branch for a fact")) from None
+                unhandled = True
+                codes = ", ".join(sorted(measures))
+                raise DefinitionError(Problem(
+                    "no_rule_fired", "no branch matched a fact; every rule needs a catch-all branch",
+                    subject=codes if len(measures) == 1 else None,
+                    hint="check that the bands cover every possible value")) from None
             finally:
                 self._fired.pop(sid, None)
-                try:
-                    self.host.delete_state(self.name, sid)
-                except Exception:  # noqa: BLE001 - state may not exist when asserting failed
-                    pass
+                if unhandled:
+                    self._rebuild()
+                else:
+                    try:
+                        self.host.delete_state(self.name, sid)
+                    except Exception:  # noqa: BLE001 - nothing to delete when asserting failed early
+                        pass
         result: dict[str, Branch] = {}
         by_code: dict[str, list[str]] = {}
         for code, branch_id in fired:
@@ -162,16 +217,19 @@ class DurableEvaluator:
             result[code] = branch
         return result
 
-    def close(self) -> None:
-        """Free the ruleset in the C engine (trap 2)."""
-        if self._closed:
-            return
-        self._closed = True
+    def _delete_ruleset(self) -> None:
         try:
             ruleset = self.host.get_ruleset(self.name)
             _native.delete_ruleset(ruleset._handle)
         except Exception:  # noqa: BLE001 - nothing more to free
             pass
+
+    def close(self) -> None:
+        """Free the ruleset in the C engine (trap 2)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._delete_ruleset()
 
     def __del__(self) -> None:
         try:

@@ -579,6 +579,20 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
                              hint=did_you_mean(target, siblings) or "points can only move to siblings")
 
 
+def _check_thresholds(rule: CompiledRule, where: dict[str, Any], problems: ProblemList) -> None:
+    """Thresholds must stay distinct and exact as doubles, for the durable-rules engine."""
+    for field_name in rule.fields:
+        ts = rule.thresholds(field_name)
+        doubles = [float(t) for t in ts]
+        if len(set(doubles)) != len(doubles):
+            problems.add("threshold_precision", "two thresholds differ by less than a double can tell apart",
+                         **where, hint="round the band limits to at most 15 significant digits")
+        for t, d in zip(ts, doubles):
+            if d != 0 and not 1e-3 <= abs(d) < 1e15:
+                problems.add("threshold_precision", f"threshold {format_number(t, 6)} is too small or too large",
+                             **where, hint="use limits between 0,001 and 10^15 (a rate of 0,1% is 0.001)")
+
+
 def _rule_lines(data: Any) -> list[int | None]:
     rules = data.get("rules") if isinstance(data, dict) else None
     if not isinstance(rules, LineList):
@@ -699,6 +713,7 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
         _check_rule(rule, cset, where, problems)
         if node is not None and node.is_leaf:
             compiled[rule.code] = compile_rule(rule, node.max_points)
+            _check_thresholds(compiled[rule.code], where, problems)
     for leaf in cset.leaves():
         if leaf.code not in first_seen:
             problems.add("missing_rule", f"sub-criterion '{leaf.code}' ({leaf.title}) has no rule",
