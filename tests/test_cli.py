@@ -282,3 +282,11 @@ def test_packaged_layout_finds_its_data(tmp_path: Path) -> None:
     assert module_file.startswith(str(site))
     assert data_dir == str(site / "scoring" / "_data" / "criteria")
     assert json.loads(payload)["total"]["points"] == 99.5
+
+
+def test_evidence_for_another_year_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "ev.yaml"
+    path.write_text(ALL_MET.read_text(encoding="utf-8").replace("year: 2025", "year: 2024"), encoding="utf-8")
+    code, out, _ = run(capsys, "score", path)
+    assert code == 0
+    assert any(x.startswith("Lưu ý:") and "2024" in x and "2025" in x for x in out.splitlines())

@@ -93,6 +93,30 @@ def test_text_in_a_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert f"{path}:{line_of(path, 'initiatives: ba')}: 1.5: bad_value: 'initiatives'" in err
 
 
+@pytest.mark.xfail(strict=True, reason="bug: a score written 1e400 is read as a finite Decimal, then float() "
+                                       "overflows in the durable adapter: exit 1 'internal error'")
+@pytest.mark.parametrize("where", ["file", "--set"])
+def test_huge_number(tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
+    if where == "file":
+        path = evidence(tmp_path, ("{service_index: 90}", "{service_index: 1e400}"))
+        code, _, err = run(capsys, "score", path, inputs=(path,))
+    else:
+        path = evidence(tmp_path)
+        code, _, err = run(capsys, "score", path, "--set", "3.4.4=1e400", inputs=(path,))
+    assert code in (0, 2), err
+    assert "internal error" not in err
+
+
+@pytest.mark.xfail(strict=True, reason="bug: evidence.parse_count/to_fraction name Python classes in the clerk's "
+                                       "message ('expected a whole number, got LineList')")
+@pytest.mark.parametrize("value", ["[1, 2]", "{a: 1}"])
+def test_structure_instead_of_a_value(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
+    path = evidence(tmp_path, ("{initiatives: 3}", f"{{initiatives: {value}}}"))
+    err = fails(capsys, path)
+    assert "1.5: bad_value:" in err
+    assert "LineList" not in err and "LineDict" not in err
+
+
 def test_unknown_evidence_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = evidence(tmp_path, ("{initiatives: 3}", "{initiatves: 3}"))
     err = fails(capsys, path)

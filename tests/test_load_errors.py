@@ -521,3 +521,24 @@ def test_impossible_iso_date_in_rules_is_reported_not_raised(kinds: Copy) -> Non
     kinds.edit(KINDS, "due: 2025-03-15}", "due: 2025-02-30}")
     problems = kinds.problems()
     assert any(p.file == kinds.file(KINDS) for p in problems)
+
+
+# ------------------------------------------------------------------ thresholds durable-rules can hold exactly
+
+
+KINDS_11_BANDS = "      - {min: 0.9, points: 2}\n      - {min: 0.5, points: 1}\n    else_points: 0.25"
+
+
+@pytest.mark.parametrize("bands", [
+    "      - {min: 0.98, points: 2}\n      - {min: 0.97999999999999999999, points: 1}\n    else_points: 0.25",
+    "      - {min: 0.9, points: 2}\n      - {min: 0.0001, points: 1}\n    else_points: 0.25",
+])
+def test_threshold_precision(kinds: Copy, bands: str) -> None:
+    kinds.edit(KINDS, KINDS_11_BANDS, bands)
+    p = the(kinds.problems(), "threshold_precision")
+    assert p.subject == "1.1" and p.line == rule_line(kinds, KINDS, "1.1") and p.hint
+
+
+def test_threshold_of_a_tenth_of_a_percent_is_fine(kinds: Copy) -> None:
+    kinds.edit(KINDS, KINDS_11_BANDS, KINDS_11_BANDS.replace("min: 0.5,", "min: 0.001,"))
+    load_bundle(kinds.root / "criteria", kinds.root / "rules").close()
