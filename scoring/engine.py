@@ -61,12 +61,12 @@ Overrides = dict[str, dict[str | None, str]]  # code → {evidence name or None 
 def parse_set_option(text: str) -> tuple[str, str | None, str]:
     """``CODE=VALUE`` or ``CODE:evidence=VALUE`` → (code, evidence name or None, raw value)."""
     if "=" not in text:
-        raise InputError(Problem("bad_set", f"--set '{text}' has no '='", subject="--set",
+        raise InputError(Problem("bad_set", f"--set '{text}' has no '='", file="--set",
                                  hint="write --set 3.4.1=98% (or CODE:evidence=VALUE)"))
     left, _, raw = text.partition("=")
     code, _, name = left.strip().partition(":")
     if not raw.strip():
-        raise InputError(Problem("bad_set", f"--set '{text}' has no value", subject="--set",
+        raise InputError(Problem("bad_set", f"--set '{text}' has no value", file="--set",
                                  hint="write --set 3.4.1=98%"))
     return code.strip(), (name.strip() or None), raw.strip()
 
@@ -411,15 +411,18 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     if ext_missing:
         warnings.append("Chưa có điểm điều tra xã hội học (lĩnh vực 8) do tỉnh cung cấp: tổng điểm chưa đầy đủ.")
     if claimed["bonus"] > bonus:
-        warnings.append(f"Điểm thưởng đề nghị {claimed['bonus']} vượt mức tối đa {bonus}; chỉ tính {bonus}.")
+        warnings.append(f"Điểm thưởng đề nghị {_fmt_pts(claimed['bonus'])} vượt mức tối đa {_fmt_pts(bonus)}; "
+                        f"chỉ tính {_fmt_pts(bonus)}.")
     if claimed["penalty"] > penalty:
-        warnings.append(f"Điểm phạt {claimed['penalty']} vượt mức trừ tối đa {penalty}; chỉ trừ {penalty}.")
+        warnings.append(f"Điểm phạt {_fmt_pts(claimed['penalty'])} vượt mức trừ tối đa {_fmt_pts(penalty)}; "
+                        f"chỉ trừ {_fmt_pts(penalty)}.")
     percent = _pct(total_points, fields_max)
+    exact_percent = total_points * 100 / fields_max if fields_max else None  # bands on the unrounded index
     total = Total(points=total_points, max_points=fields_max, percent=percent, fields_points=fields_points,
                   bonus=bonus, penalty=penalty, bonus_claimed=claimed["bonus"], penalty_claimed=claimed["penalty"],
                   self_assessed_points=norm(sum((n.points for n in self_leaves), Decimal(0))),
                   self_assessed_max_points=norm(sum((n.max_points for n in self_leaves), Decimal(0))),
-                  external_missing=ext_missing, band=cset.band_of(percent))
+                  external_missing=ext_missing, band=cset.band_of(exact_percent))
     shown_overrides = tuple(f"{c}{':' + n if n else ''}={v}" for c, d in overrides.items() for n, v in d.items())
     return Scorecard(criteria_set=cset.id, criteria_title=cset.title, points_status=cset.points_status,
                      department=ev.department, year=ev.year, evidence_file=ev.file,
@@ -439,11 +442,24 @@ def _fmt_pts(value: Decimal) -> str:
     return format_number(Fraction(value))
 
 
+def _guidance(r: Any, m: Measure, lost: Decimal, values: dict[str, str]) -> str | None:
+    if lost <= 0:
+        return None
+    text = r.guidance.format(**values)
+    if m.status == "missing":
+        need = "; ".join(d.removeprefix("thiếu: ") for d in m.details) or "số liệu hợp lệ"
+        return f"Bổ sung số liệu và tài liệu kiểm chứng ({need}). {text}"
+    return text
+
+
 def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, branch: Branch | None,
                  eff_max: Decimal) -> NodeResult:
     r = rule.rule
     na = r.not_applicable
     band = None
+    guidance_values: dict[str, str] = {"title": node.title, "code": node.code, "target": rule.target,
+                                       "max_points": _fmt_pts(eff_max), "measured": m.measured_text or "",
+                                       "points": "", "lost": "", "band": "", "details": "; ".join(m.details)}
     if m.status == "missing":
         points = Decimal(0)
         outcome = "missing_evidence"
@@ -475,6 +491,7 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         values = {"title": node.title, "code": node.code, "measured": m.measured_text or "", "target": rule.target,
                   "points": _fmt_pts(points), "max_points": _fmt_pts(eff_max), "lost": _fmt_pts(lost),
                   "band": band, "details": "; ".join(m.details) or (m.measured_text or "")}
+        guidance_values = values
         if lost > 0:
             reason = r.explain.format(**values)
         else:
@@ -489,7 +506,7 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         points_status=cset.status_of(node), external=cset.is_external(node.code), kind=r.kind, outcome=outcome,
         measured=m.measured if m.status == "ok" else None, measured_text=m.measured_text, target=rule.target,
         band=band, branch=branch.id if branch else None, reason=reason,
-        guidance=r.guidance if lost > 0 else None, details=tuple(m.details), evidence=tuple(m.refs),
+        guidance=_guidance(r, m, lost, guidance_values), details=tuple(m.details), evidence=tuple(m.refs),
         missing=tuple(m.missing), not_applicable_policy=na.policy if m.status == "not_applicable" else None,
         source=r.source or node.source, dossiers=m.dossiers,
     )

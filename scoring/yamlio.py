@@ -119,7 +119,7 @@ def read_text(path: Path, what: str = "file", max_bytes: int = MAX_BYTES) -> str
         raise InputError(Problem("file_not_found", f"{what} '{name}' does not exist", file=name,
                                  hint="check the path and spelling"))
     if path.is_dir():
-        raise InputError(Problem("not_a_file", f"'{name}' is a folder, not a {what}", file=name))
+        raise InputError(Problem("not_a_file", f"'{name}' is a folder, not a file ({what})", file=name))
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(Problem("file_too_large",
