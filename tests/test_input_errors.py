@@ -240,6 +240,19 @@ def test_bad_set(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
     assert "--set" in err
 
 
+@pytest.mark.xfail(strict=True, reason="bug: engine._measure_leaf reports problems caused by a --set value "
+                                       "(points_above_max, numerator_above_denominator) at the evidence file's "
+                                       "line, although the file is fine")
+@pytest.mark.parametrize("option, code", [("8.2=6", "points_above_max"),
+                                          ("3.4.1:received=4000", "numerator_above_denominator")])
+def test_problem_caused_by_set_names_set(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str,
+                                         code: str) -> None:
+    path = evidence(tmp_path)
+    err = fails(capsys, path, "--set", option)
+    line = next(x for x in err.splitlines() if f": {code}: " in x)
+    assert line.startswith("--set"), line
+
+
 def test_bad_set_on_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = evidence(tmp_path)
     code, out, err = run(capsys, "explain", path, "--set", "9.9=1", inputs=(path,))
