@@ -147,6 +147,7 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         return Measure("not_applicable", na_reason="giá trị thử --set: không phát sinh", refs=refs,
                        measured_text="không phát sinh")
     rate_override: Fraction | None = None
+    from_set: set[str] = set()
     for name, raw in override.items():
         if name is None and r.kind == "ratio":
             try:
@@ -165,6 +166,7 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
             continue
         parsed = _parse(rule, target, raw, set_where, problems)
         if parsed is not None:
+            from_set.add(target)
             values[target] = parsed
             refs = [x for x in refs if x.name != target]
             refs.append(EvidenceRef(kind="value", name=target,
@@ -192,7 +194,7 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         if num > den:
             problems.add("numerator_above_denominator",
                          f"'{r.numerator}' = {num} is more than '{r.denominator}' = {den}",
-                         **_where(ev, leaf, code, r.numerator),
+                         **(set_where if from_set & {r.numerator, r.denominator} else _where(ev, leaf, code, r.numerator)),
                          hint=f"«{r.spec(r.numerator).description}» cannot exceed «{r.spec(r.denominator).description}»")
             return missing([])
         if den == 0:
@@ -209,7 +211,8 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         spec = r.spec(name)
         if kind == "external" and spec.type == "points" and value > rule.max_points:
             problems.add("points_above_max", f"'{name}' = {value} is more than the maximum {rule.max_points} of '{code}'",
-                         **_where(ev, leaf, code, name), hint="check the figure published by the province")
+                         **(set_where if name in from_set else _where(ev, leaf, code, name)),
+                         hint="check the figure published by the province")
             return missing([])
         v = Fraction(int(value)) if isinstance(value, bool) else Fraction(value)
         return Measure("ok", {"v": v}, value, format_value(spec.type, value), refs=refs)

@@ -49,8 +49,28 @@ def _number_text(text: str) -> str:
     return text
 
 
+MAX_MAGNITUDE = 10**15  # no figure in a PAR assessment comes near this; larger is a typo
+
+
+def _what(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a group of keys {…}"
+    if isinstance(value, (list, tuple)):
+        return "a list […]"
+    return f"'{value}'"
+
+
 def to_fraction(value: Any) -> Fraction:
     """Exact rational from an int, YAML float (via its text), Decimal, Fraction or numeric text."""
+    result = _to_fraction(value)
+    if abs(result) > MAX_MAGNITUDE:
+        shown = getattr(value, "raw", None) or value
+        raise ValueError_(f"{shown} is too large for a figure in an assessment",
+                          "check the number; at most 1.000.000.000.000.000")
+    return result
+
+
+def _to_fraction(value: Any) -> Fraction:
     if isinstance(value, bool):
         raise ValueError_("expected a number, got true/false")
     if isinstance(value, Fraction):
@@ -58,7 +78,7 @@ def to_fraction(value: Any) -> Fraction:
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, YamlFloat) and value.raw:
-        return to_fraction(value.raw)
+        return _to_fraction(value.raw)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError_(f"{value} is not a finite number")
@@ -76,7 +96,7 @@ def to_fraction(value: Any) -> Fraction:
         if not dec.is_finite():
             raise ValueError_(f"'{value}' is not a finite number")
         return Fraction(dec)
-    raise ValueError_(f"expected a number, got {type(value).__name__}")
+    raise ValueError_(f"expected a number, got {_what(value)}", "write one number, e.g. 12 or 12.5")
 
 
 def parse_rate(value: Any) -> Fraction:
@@ -115,7 +135,7 @@ def parse_count(value: Any) -> int:
             raise ValueError_(f"{getattr(value, 'raw', value)} is not a whole number")
         value = int(value)
     if not isinstance(value, int):
-        raise ValueError_(f"expected a whole number, got {type(value).__name__}")
+        raise ValueError_(f"expected a whole number, got {_what(value)}", "write one whole number, e.g. 4900")
     if value < 0:
         raise ValueError_(f"count {value} is negative", "a count is 0 or more")
     return value
