@@ -1,6 +1,7 @@
 """The ``parindex`` command: arguments and output only; no scoring logic lives here.
 
-Exit codes: 0 success, 2 bad input (rules, criteria, evidence, arguments), 1 internal error.
+Exit codes: 0 success, 2 bad input (rules, criteria, evidence, arguments), 1 internal error,
+3 ``audit --fail-on-gaps`` found gaps.
 No traceback reaches a user unless ``--debug`` is given.
 """
 
