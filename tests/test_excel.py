@@ -619,3 +619,15 @@ def test_every_problem_code_is_documented() -> None:
     doc = (ROOT / "docs" / "excel.md").read_text(encoding="utf-8")
     assert len(codes) > 30
     assert sorted(c for c in codes if f"`{c}`" not in doc) == []
+
+
+def test_without_the_rules_types_come_from_the_workbook(sample_xlsx: Path, tmp_path: Path) -> None:
+    """A criteria set parindex does not have: values are read by the 'Kiểu giá trị' column."""
+
+    def change(wb: Any) -> None:
+        wb[INSTRUCTIONS]["B6"] = "tinh-khac-2025"
+
+    back = read_evidence_workbook(edited(sample_xlsx, tmp_path / "other.xlsx", change))
+    expected = plain(load_evidence(SAMPLE))
+    expected["criteria_set"] = "tinh-khac-2025"
+    assert_same(expected, plain(back))
