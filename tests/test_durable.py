@@ -48,15 +48,17 @@ class Facts:
     def value(self, rule: CompiledRule, name: str) -> Fraction:
         rng = self.rng
         ts = self.thresholds[rule.code][name]
-        if ts and rng.random() < 0.6:
+        pick = rng.random()
+        if ts and pick < 0.55:
             t = rng.choice(ts)
-            step = rng.choice((Fraction(0), Fraction(0), EPS, -EPS, Fraction(1, 100), -Fraction(1, 100)))
-            if t == 0 and step:  # stay clear of doubles printed as 1e-09 (see test_tiny_values_are_scored)
-                step = Fraction(1, 1000) if step > 0 else -Fraction(1, 1000)
-            x = t + step
+            x = t + rng.choice((Fraction(0), Fraction(0), EPS, -EPS, Fraction(1, 100), -Fraction(1, 100)))
+        elif pick < 0.65:  # tiny: doubles durable-rules would read wrongly in exponent form (1e-09)
+            x = Fraction(rng.randint(1, 9), 10 ** rng.randint(5, 30)) * rng.choice((1, -1))
+        elif pick < 0.7:  # huge, likewise (1e+20)
+            x = Fraction(10 ** rng.randint(15, 40)) * rng.choice((1, -1))
         else:
             x = Fraction(rng.randint(0, 20000), 10000)
-        return x if name.startswith("c") or x >= 0 else Fraction(0)
+        return x if name.startswith("c") or x >= 0 else -x
 
     def fact(self, rule: CompiledRule) -> dict[str, Fraction]:
         if rule.kind == "deadline":
@@ -115,8 +117,7 @@ def test_a_branch_is_fired_the_same_as_select_at_every_threshold(bundle: Bundle,
     for rule in bundle.rules.values():
         for name in rule.fields:
             for t in rule.thresholds(name):
-                step = EPS if t else Fraction(1, 1000)  # 1e-09 itself crashes durable-rules: see test_tiny_values
-                for x in (t - step, t, t + step):
+                for x in (t - EPS, t, t + EPS):  # near 0 these are exponent-form doubles (1e-09)
                     if x < 0 and not name.startswith("c"):
                         continue
                     base = {f: (rule.thresholds(f) or [Fraction(0)])[0] for f in rule.fields}
