@@ -68,12 +68,6 @@ def test_impossible_iso_date(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert f"{path}:{line_of(path, '2025-02-31')}:" in err
 
 
-def test_impossible_iso_date_exits_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = evidence(tmp_path, ("plan_issued_on: 2024-12-31", "plan_issued_on: 2025-02-31"))
-    code, _, err = run(capsys, "score", path, inputs=(path,))
-    assert code in (1, 2), err
-
-
 def test_negative_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = evidence(tmp_path, ("{units_inspected: 6, units_planned: 6}", "{units_inspected: -6, units_planned: 6}"))
     err = fails(capsys, path)
