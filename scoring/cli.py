@@ -138,6 +138,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     bundle, ev = load_evidence_and_bundle(args, args.evidence)
     card = score(bundle, ev, overrides_from(args.sets))
+    rank = None
+    if args.peers:
+        from .simulate import load_peers, rank_for_card
+
+        rank = rank_for_card(card, load_peers(args.peers, ev.department, ev.year))
+        if args.format not in ("table", "markdown", "json"):
+            sys.stderr.write(f"Lưu ý: thứ hạng (--peers) chỉ có ở định dạng table, markdown, json; "
+                             f"không có trong {args.format}.\n")
+    inputs = _inputs(args) + [args.peers]
     if args.format in ("xlsx", "docx"):
         if not args.output:
             raise InputError(Problem("output_required", f"--format {args.format} writes a file; give -o FILE",
@@ -146,9 +155,21 @@ def cmd_score(args: argparse.Namespace) -> int:
             from .excel import scorecard_xlsx as render_binary
         else:
             from .docx_report import scorecard_docx as render_binary
-        emit(render_binary(card), args.output, _inputs(args))
+        emit(render_binary(card), args.output, inputs)
         return 0
-    emit(render(card, args.format), args.output, _inputs(args))
+    if args.peers and args.format == "json":
+        from .report import render_json
+        from .simulate import rank_json
+
+        emit(render_json({**card.to_json(), "rank": rank_json(rank)}), args.output, inputs)
+        return 0
+    text = render(card, args.format)
+    if args.peers and args.format in ("table", "markdown"):
+        from .simulate import rank_lines
+
+        lines = rank_lines(rank)
+        text += "\n" + "\n".join(f"- {line.strip()}" if args.format == "markdown" else line for line in lines) + "\n"
+    emit(text, args.output, inputs)
     return 0
 
 
@@ -186,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_options(p, ("table", "json", "markdown", "csv", "xlsx", "docx"))
     add_set_option(p)
     add_dossier_options(p)
+    p.add_argument("--peers", metavar="FILE", help="other units' published results (YAML or CSV: unit, year, "
+                                                    "points or percent) to state the rank")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("explain", help="giải thích từng điểm bị mất (every lost point, largest first)")
