@@ -1,12 +1,12 @@
 """Batch scoring: many scenarios at once with numpy, from the same compiled branches as durable.py.
 
-``score()`` (durable-rules) scores one assessment at a time, in about 8 ms. A
+``score()`` (durable-rules) scores one assessment at a time, in about 10 ms. A
 simulation or a plan needs thousands to millions of assessments that differ from
 one evidence file in a few values. This module compiles the branches of every
 ``CompiledRule`` (conditions ``Cmp``/``And``/``Or`` over the fact fields) into
-numpy operations over arrays of scenarios.
+numpy, and scores arrays of scenarios.
 
-How exactness is kept:
+How it works, and how exactness is kept:
 
 * Facts are never doubles. Each fact field's value is replaced by its *rank code*
   among the thresholds the rule compares that field with (``2 i + 1`` when the
@@ -14,10 +14,21 @@ How exactness is kept:
   (i-1)-th and the i-th). The code is computed from the exact ``Fraction`` with
   ``bisect`` and compares with every threshold's code exactly as the fraction
   compares with the threshold, so 4 900/5 000 meets 0.98 and 0.98 − 10⁻²⁰ does
-  not. Conditions are compiled onto these small integers.
-* Points are integers in hundredths (``int64``). Every point value of the
-  criteria set and rules is checked to be a multiple of 0.01 when compiling; the
-  one rounding the engine does (redistributed points, ``ROUND_HALF_UP`` to 0.01)
+  not.
+* Compiling a rule evaluates every branch's condition with numpy over *every*
+  combination of rank codes of its fields: the result is a table from the
+  combined code to the branch that holds. Two branches holding for one
+  combination is a definition error, found for every possible input, not only
+  the ones seen; a measured value for which no branch holds is an engine error.
+* Each leaf's measure (status ok / missing / không phát sinh, and its fact) comes
+  from ``engine.measure_leaf`` on the evidence plus the scenario's override, so
+  values are read exactly as ``score --set`` reads them. Only distinct values are
+  measured and looked up; scenarios point at them with integer indexes, and the
+  per-scenario work (gathers, policies, effective maxima, scaling, sums, the
+  index) is integer numpy over all rows, in cache-sized chunks on every CPU.
+* Points are integers in hundredths. Every point value of the criteria set and
+  rules is checked to be a multiple of 0.01 when compiling (given survey points
+  when measured); the one rounding the engine does (``ROUND_HALF_UP`` to 0.01)
   is reproduced with exact integer division, signs included.
 * The "không phát sinh" policies (award_max, exclude, redistribute, zero) follow
   ``engine.effective_maxima`` and ``engine._leaf_result``: a redistributed
@@ -25,13 +36,6 @@ How exactness is kept:
   to their nominal maxima, the last taking the remainder (the shares are
   precomputed for every pattern of gone targets), and a leaf whose maximum moved
   is scaled as ``_q(raw × eff_max / nominal)``.
-* Each leaf's measure (status ok / missing / không phát sinh, and its fact) comes
-  from ``engine.measure_leaf`` on the evidence plus the scenario's override, so
-  values are read exactly as ``score --set`` reads them. Only distinct values are
-  measured; scenarios point at them with integer indexes.
-* Branches may not overlap for any combination of rank codes (checked when
-  compiling, i.e. for every possible input), and exactly one must hold for each
-  measured value (checked when it is measured).
 
 tests/test_vector.py holds this path equal to ``score()`` on random scenarios.
 """
@@ -39,6 +43,7 @@ tests/test_vector.py holds this path equal to ``score()`` on random scenarios.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from bisect import bisect_left
 from concurrent.futures import ThreadPoolExecutor
@@ -145,7 +150,7 @@ def _eval(cond: Any, ranks: Sequence[np.ndarray]) -> np.ndarray:
 
 @dataclass
 class LeafPlan:
-    """One leaf's rule compiled for arrays."""
+    """One leaf's rule compiled for arrays: a table from the rank codes of its fact to the branch that holds."""
 
     code: str
     position: int  # index among the bundle's leaves (tree order)
@@ -157,6 +162,8 @@ class LeafPlan:
     policy: str
     targets: list[tuple[int, int]]  # redistribute: (leaf position, nominal hundredths of the target)
     rule: CompiledRule
+    strides: tuple[int, ...] = ()  # combined code = Σ rank code × stride
+    table: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))  # combined code → branch, −1
     # redistribute: for each pattern of which targets that can go are gone, the shares each other target gets
     splits: list[tuple[tuple[tuple[int, bool], ...], list[tuple[int, int]]]] = field(default_factory=list)
 
@@ -168,11 +175,11 @@ class LeafPlan:
 
 @dataclass
 class LeafPool:
-    """The distinct measures of one leaf used by a batch (entry 0 is usually the evidence as is)."""
+    """The distinct measures of one leaf used by a batch, each already looked up in the leaf's table."""
 
-    status: np.ndarray  # int8 (K,)
-    ranks: np.ndarray  # int16 (fields, K)
-    given: np.ndarray  # int64 (K,) external points given as such, hundredths
+    status: np.ndarray  # int8 (K,): OK / MISSING / NOT_APPLICABLE
+    raw: np.ndarray  # int64 (K,): points of the branch that holds (ok entries), hundredths
+    final: np.ndarray  # int32 (K,): the leaf's points when its maximum is the nominal one
     measures: list[Measure]
 
     def __post_init__(self) -> None:
@@ -227,7 +234,7 @@ class VectorScorer:
             targets = [(position[t], hundredths(index[t].max_points, "max_points", t)) for t in na.to]
             plan = LeafPlan(code, i, field_pos[code.split(".")[0]], nominal, tuple(rule.fields), thresholds,
                             branches, na.policy, targets, rule)
-            self._check_exclusive(plan)
+            self._compile_table(plan)
             self.leaves.append(plan)
         for plan in self.leaves:
             if plan.policy == "redistribute":
@@ -239,6 +246,9 @@ class VectorScorer:
                 for item in adj.items:
                     hundredths(item.points, f"{kind} item '{item.id}'")
         self._policy_leaves = [p for p in self.leaves if p.policy in ("exclude", "redistribute")]
+        if sum(p.nominal for p in self.leaves) >= 2**30:
+            raise DefinitionError(Problem("scale_too_large", "the criteria set's points are too large for the batch path",
+                                          hint="at most 10 000 000 points in all"))
 
     def _splits(self, plan: LeafPlan) -> list[tuple[tuple[tuple[int, bool], ...], list[tuple[int, int]]]]:
         """engine._split of the source's nominal maximum for every pattern of gone targets."""
@@ -252,25 +262,37 @@ class VectorScorer:
         return out
 
     @staticmethod
-    def _check_exclusive(plan: LeafPlan) -> None:
-        """At most one branch may hold for any combination of rank codes (every possible fact).
+    def _compile_table(plan: LeafPlan) -> None:
+        """Evaluate every branch's condition over every combination of rank codes (every possible fact).
 
-        That a branch holds at all is checked for each measured value (``pool``): a rule may leave
-        impossible facts uncovered (points given are never negative).
+        The result is the leaf's table: combined code → the branch that holds, or −1 where none does (a
+        rule may leave impossible facts uncovered: points given are never negative; each measured value
+        must find a branch, checked in ``pool``). Two branches holding for one combination is a
+        definition error, found here for every possible input.
         """
-        axes = [np.arange(2 * len(t) + 1, dtype=np.int16) for t in plan.thresholds]
+        sizes = [2 * len(t) + 1 for t in plan.thresholds]
+        axes = [np.arange(size, dtype=np.int16) for size in sizes]
         grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")] if axes else []
-        hits = sum(_eval(cond, grid).astype(np.int64) for cond, _ in plan.branches)
+        cells = math.prod(sizes)
+        table = np.full(cells, -1, dtype=np.int16)
+        hits = np.zeros(cells, dtype=np.int16)
+        for b, (cond, _) in enumerate(plan.branches):
+            hold = _eval(cond, grid)
+            hits += hold
+            table[hold] = b
         if np.any(hits > 1):
             raise DefinitionError(Problem(
                 "branches_not_exclusive", "two branches hold for one possible fact; exactly one must",
                 subject=plan.code, hint="bands must not overlap"))
+        plan.strides = tuple(math.prod(sizes[s + 1:]) for s in range(len(sizes)))
+        plan.table = table
 
     # -------------------------------------------------------------- measuring
 
     def pool(self, ev: EvidenceFile, code: str, overrides: Sequence[Override | None]
              ) -> tuple[LeafPool, list[tuple[int, Problem]]]:
-        """Measure each distinct override of one leaf (None: the evidence as is) exactly as ``score`` does.
+        """Measure each distinct override of one leaf (None: the evidence as is) exactly as ``score`` does,
+        and look its fact up in the leaf's table.
 
         Returns the pool and the problems found, each with the index of the override it belongs to.
         """
@@ -281,8 +303,7 @@ class VectorScorer:
         leaf = ev.evidence.get(code)
         k = len(overrides)
         status = np.zeros(k, dtype=np.int8)
-        ranks = np.zeros((len(plan.fields), k), dtype=np.int16)
-        given = np.zeros(k, dtype=np.int64)
+        raw = np.zeros(k, dtype=np.int64)
         measures: list[Measure] = []
         found: list[tuple[int, Problem]] = []
         for j, override in enumerate(overrides):
@@ -297,18 +318,23 @@ class VectorScorer:
             status[j] = _STATUS[m.status]
             if m.status != "ok":
                 continue
-            for s, name in enumerate(plan.fields):
-                ranks[s, j] = rank_code(m.fact[name], plan.thresholds[s])
-            hits = sum(bool(_eval(cond, [r[j:j + 1] for r in ranks])[0]) for cond, _ in plan.branches)
-            if hits != 1:
-                raise EngineError(Problem("no_rule_fired", f"{hits} branches hold for the fact {m.fact}",
+            combined = sum(rank_code(m.fact[name], plan.thresholds[s]) * plan.strides[s]
+                           for s, name in enumerate(plan.fields))
+            branch = int(plan.table[combined])
+            if branch < 0:
+                raise EngineError(Problem("no_rule_fired", f"no branch holds for the fact {m.fact}",
                                           subject=code, hint="every rule needs a catch-all branch"))
-            if plan.gives:
+            pts = plan.branches[branch][1]
+            if pts is None:
                 try:
-                    given[j] = hundredths(Decimal(m.measured), "points given", code)
+                    raw[j] = hundredths(Decimal(m.measured), "points given", code)
                 except DefinitionError as exc:
                     found.extend((j, p) for p in exc.problems)
-        return LeafPool(status, ranks, given, measures), found
+            else:
+                raw[j] = pts
+        na_points = plan.nominal if plan.policy == "award_max" else 0
+        final = np.where(status == OK, raw, np.where(status == NOT_APPLICABLE, na_points, 0)).astype(np.int32)
+        return LeafPool(status, raw, final, measures), found
 
     # -------------------------------------------------------------- scoring
 
@@ -322,20 +348,34 @@ class VectorScorer:
         if missing:
             raise DefinitionError(Problem("incomplete_batch", f"no pool for {', '.join(missing)}"))
         adj = hundredths(bonus, "bonus") - hundredths(penalty, "penalty")
-        nf, nl = len(self.field_codes), len(self.leaves)
-        out_points = np.empty(n, dtype=np.int64)
-        out_max = np.empty(n, dtype=np.int64)
-        out_pct = np.zeros(n, dtype=np.int64)
-        out_has = np.empty(n, dtype=bool)
-        out_fields = np.empty((n, nf), dtype=np.int64)
-        out_leaves = np.empty((n, nl), dtype=np.int64) if leaf_points else None
-        out_leaf_max = np.empty((n, nl), dtype=np.int64) if leaf_points else None
         pools = [columns[c] for c in self.codes]
+        # leaves whose maximum can move in this batch: they did not arise under exclude/redistribute, or
+        # receive points from one that did not; every other leaf scores as its pool entry says
+        gone = {p.position for p in self._policy_leaves if pools[p.position][0].any_na}
+        moving = set(gone)
+        for p in self._policy_leaves:
+            if p.policy == "redistribute" and p.position in gone:
+                moving |= {pos for pos, _ in p.targets}
+        nf, nl = len(self.field_codes), len(self.leaves)
+        const = np.zeros(nf, dtype=np.int64)  # points and maxima of leaves that are the same in every scenario
+        const_max = np.zeros(nf, dtype=np.int64)
+        varying: list[LeafPlan] = []
+        for plan, (pool, idx) in zip(self.leaves, pools):
+            if plan.position not in moving:
+                const_max[plan.field_index] += plan.nominal
+                if idx is None or len(pool) == 1:
+                    const[plan.field_index] += int(pool.final[0])
+                    continue
+            varying.append(plan)
+        out = BatchResult(np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                          np.empty(n, dtype=bool), np.empty((n, nf), dtype=np.int64), list(self.field_codes),
+                          np.empty((n, nl), dtype=np.int64) if leaf_points else None,
+                          np.empty((n, nl), dtype=np.int64) if leaf_points else None,
+                          list(self.codes) if leaf_points else [])
         spans = [(start, min(n, start + chunk)) for start in range(0, n, chunk)]
 
         def run(span: tuple[int, int]) -> None:
-            self._chunk(pools, span[0], span[1], adj, out_points, out_max, out_pct, out_has, out_fields,
-                        out_leaves, out_leaf_max)
+            self._chunk(pools, varying, gone, moving, const, const_max, span[0], span[1], adj, out)
 
         workers = min(workers if workers is not None else (os.cpu_count() or 1), len(spans))
         if workers > 1:
@@ -345,90 +385,82 @@ class VectorScorer:
         else:
             for span in spans:
                 run(span)
-        return BatchResult(out_points, out_max, out_pct, out_has, out_fields, list(self.field_codes),
-                           out_leaves, out_leaf_max, list(self.codes) if leaf_points else [])
+        return out
 
-    def _chunk(self, pools: list[tuple[LeafPool, np.ndarray | None]], start: int, stop: int, adj: int,
-               out_points: np.ndarray, out_max: np.ndarray, out_pct: np.ndarray, out_has: np.ndarray,
-               out_fields: np.ndarray, out_leaves: np.ndarray | None, out_leaf_max: np.ndarray | None) -> None:
+    def _chunk(self, pools: list[tuple[LeafPool, np.ndarray | None]], varying: list[LeafPlan], gone: set[int],
+               moving: set[int], const: np.ndarray, const_max: np.ndarray, start: int, stop: int, adj: int,
+               out: BatchResult) -> None:
         m = stop - start
-        status: list[Any] = []
-        gathered: list[Any] = []
-        for pool, idx in pools:
-            if idx is None or len(pool) == 1:
-                status.append(pool.status[:1])
-                gathered.append(None)
-            else:
-                sel = idx[start:stop]
-                status.append(pool.status[sel])
-                gathered.append(sel)
+        # int32 sums: every maximum together is checked to fit when compiling; gathers of int32 are fast
+        fields = np.repeat(const.astype(np.int32)[:, None], m, axis=1)
+        fmax = np.repeat(const_max.astype(np.int32)[:, None], m, axis=1)
+
+        def sel(pos: int) -> np.ndarray | None:
+            pool, idx = pools[pos]
+            return None if idx is None or len(pool) == 1 else idx[start:stop]
+
+        def take(values: np.ndarray, s: np.ndarray | None) -> Any:
+            return np.take(values, s) if s is not None else values[:1]
+
         # effective maxima (engine.effective_maxima): leaves that did not arise under exclude/redistribute
         # are "gone"; a redistributed maximum is split among the targets that are not gone themselves
-        eff: list[Any] = [p.nominal for p in self.leaves]
-        gone: dict[int, Any] = {}
-        for plan in self._policy_leaves:
-            if pools[plan.position][0].any_na:
-                gone[plan.position] = status[plan.position] == NOT_APPLICABLE
-                eff[plan.position] = np.where(gone[plan.position], 0, plan.nominal)
+        eff: dict[int, Any] = {pos: self.leaves[pos].nominal for pos in moving}
+        went: dict[int, Any] = {}
+        for pos in gone:
+            went[pos] = take(pools[pos][0].status, sel(pos)) == NOT_APPLICABLE
+            eff[pos] = np.where(went[pos], 0, self.leaves[pos].nominal)
         for plan in self._policy_leaves:
             if plan.policy != "redistribute" or plan.position not in gone:
                 continue
             for pattern, shares in plan.splits:
                 if any(is_gone and t not in gone for t, is_gone in pattern):
                     continue  # that target never goes in this batch
-                mask = gone[plan.position]
+                mask = went[plan.position]
                 for t, is_gone in pattern:
-                    mask = mask & (gone[t] if is_gone else ~gone[t])
+                    mask = mask & (went[t] if is_gone else ~went[t])
                 for pos, share in shares:
                     eff[pos] = eff[pos] + np.where(mask, share, 0)
-        fields = np.zeros((len(self.field_codes), m), dtype=np.int64)
-        fmax = np.zeros((len(self.field_codes), m), dtype=np.int64)
-        for plan, (pool, _), st, sel in zip(self.leaves, pools, status, gathered):
-            e = eff[plan.position]
-            pts = self._leaf_points(plan, pool, st, sel, e)
+        for plan in varying:
+            pool = pools[plan.position][0]
+            s = sel(plan.position)
+            if plan.position not in moving:
+                pts: Any = take(pool.final, s)
+                e: Any = plan.nominal
+            else:
+                e = eff[plan.position]
+                pts = self._moved_points(plan, pool, s, e, take)
+                fmax[plan.field_index] += e
             fields[plan.field_index] += pts
-            fmax[plan.field_index] += e
-            if out_leaves is not None and out_leaf_max is not None:
-                out_leaves[start:stop, plan.position] = pts
-                out_leaf_max[start:stop, plan.position] = e
-        fields_points = fields.sum(axis=0)
-        max_points = fmax.sum(axis=0)
-        total = fields_points + adj
+            if out.leaves is not None and out.leaf_max is not None:
+                out.leaves[start:stop, plan.position] = pts
+                out.leaf_max[start:stop, plan.position] = e
+        if out.leaves is not None and out.leaf_max is not None:
+            for plan, (pool, _) in zip(self.leaves, pools):
+                if plan not in varying:
+                    out.leaves[start:stop, plan.position] = pool.final[0]
+                    out.leaf_max[start:stop, plan.position] = plan.nominal
+        total = fields.sum(axis=0, dtype=np.int64) + adj
+        max_points = fmax.sum(axis=0, dtype=np.int64)
         has = max_points != 0
-        safe = np.where(has, max_points, 1)
-        out_points[start:stop] = total
-        out_max[start:stop] = max_points
-        out_has[start:stop] = has
-        out_pct[start:stop] = np.where(has, div_round(total * 10000, safe), 0)
-        out_fields[start:stop] = fields.T
+        out.points[start:stop] = total
+        out.max_points[start:stop] = max_points
+        out.has_percent[start:stop] = has
+        out.percent[start:stop] = np.where(has, div_round(total * 10000, np.where(has, max_points, 1)), 0)
+        out.fields[start:stop] = fields.T
 
     @staticmethod
-    def _leaf_points(plan: LeafPlan, pool: LeafPool, st: np.ndarray, sel: np.ndarray | None, eff: Any) -> Any:
-        pts_ok: Any = 0
-        if pool.any_ok:
-            ranks = [pool.ranks[s][sel] if sel is not None else pool.ranks[s][:1] for s in range(len(plan.fields))]
-            given = (pool.given[sel] if sel is not None else pool.given[:1]) if plan.gives else None
-
-            def value(pts: int | None) -> Any:
-                return given if pts is None else pts
-
-            # exactly one branch holds for every measured value (checked in pool()), so the last needs no test
-            raw = value(plan.branches[-1][1])
-            for cond, pts in reversed(plan.branches[:-1]):
-                raw = np.where(_eval(cond, ranks), value(pts), raw)
-            if isinstance(eff, int) and eff == plan.nominal:
-                pts_ok = raw
-            elif plan.nominal:
-                pts_ok = np.where(eff == plan.nominal, raw, div_round(raw * eff, plan.nominal))
-            else:
-                pts_ok = 0
+    def _moved_points(plan: LeafPlan, pool: LeafPool, s: np.ndarray | None, eff: Any, take: Any) -> Any:
+        """engine._leaf_result for a leaf whose maximum moves: scaled points, award_max, zero."""
+        raw = take(pool.raw, s).astype(np.int64)
+        if plan.nominal:
+            scaled = np.where(eff == plan.nominal, raw, div_round(raw * eff, plan.nominal))
+        else:
+            scaled = np.zeros_like(raw)
         if pool.all_ok:
-            return pts_ok
+            return scaled
+        st = take(pool.status, s)
         na_pts = eff if plan.policy == "award_max" else 0
-        out = np.where(st == NOT_APPLICABLE, na_pts, 0)
-        if pool.any_ok:
-            out = np.where(st == OK, pts_ok, out)
-        return out
+        return np.where(st == OK, scaled, np.where(st == NOT_APPLICABLE, na_pts, 0))
 
 
 # ------------------------------------------------------------------ helpers for callers

@@ -42,7 +42,8 @@ from scoring.vector import (
 
 EXAMPLES = int(os.environ.get("PARINDEX_VECTOR_EXAMPLES", "60"))
 ROWS = 10
-SAMPLE_FILES = sorted(SAMPLES.glob("*.yaml"))
+# evidence files only (the folder also holds peers and options examples)
+SAMPLE_FILES = [p for p in sorted(SAMPLES.glob("*.yaml")) if "\nevidence:" in p.read_text(encoding="utf-8")]
 
 
 def _frac_text(x: Fraction) -> str:
