@@ -71,7 +71,12 @@ def load_evidence_and_bundle(args: argparse.Namespace, path: str) -> tuple[Any, 
     """Load evidence (YAML or XLSX), its bundle, and merge indicators computed from --dossiers."""
     from .evidence import load_evidence
 
-    ev = load_evidence(Path(path))
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
+        from .excel import read_evidence_workbook
+
+        ev = read_evidence_workbook(Path(path), criteria_dir=args.criteria, rules_dir=args.rules)
+    else:
+        ev = load_evidence(Path(path))
     bundle = load_bundle_for(args, ev.criteria_set)
     if getattr(args, "dossiers", None):
         from .dossiers import augment_evidence
@@ -202,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("score", help="chấm điểm một tệp tài liệu kiểm chứng (score evidence)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml, or .xlsx filled from parindex template)")
     common_options(p)
     add_output_options(p, ("table", "json", "markdown", "csv", "xlsx", "docx"))
     add_set_option(p)
@@ -212,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("explain", help="giải thích từng điểm bị mất (every lost point, largest first)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml, or .xlsx filled from parindex template)")
     common_options(p)
     add_output_options(p, ("table", "markdown", "json"))
     add_set_option(p)
