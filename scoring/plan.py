@@ -513,8 +513,9 @@ def _cp_model(m: Model) -> tuple[Any, list[Any], Any, Any, Any]:
     return model, x, total, maximum, effort
 
 
-def _solve(m: Model, target: Target | None, budget: int | None, objective: str) -> Solution | None:
-    """One CP-SAT solve (objective: lexicographic | max_points | min_count); None when infeasible."""
+def _solve(m: Model, target: Target | None, budget: int | None, objective: str,
+           ratio: tuple[int, int] | None = None) -> Solution | None:
+    """One CP-SAT solve (objective: lexicographic | max_points | ratio); None when infeasible."""
     from ortools.sat.python import cp_model
 
     model, x, total, maximum, effort = _cp_model(m)
@@ -533,8 +534,11 @@ def _solve(m: Model, target: Target | None, budget: int | None, objective: str) 
         model.minimize(effort * (spread * (n + 1)) - total * (n + 1) + sum(x))
     elif objective == "max_points":
         model.maximize(total)
+    elif objective == "ratio" and ratio is not None:
+        model.add(maximum >= 1)
+        model.maximize(total * ratio[1] - maximum * ratio[0])
     else:
-        model.minimize(sum(x))
+        raise ValueError(objective)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 2
     solver.parameters.max_time_in_seconds = 60
@@ -549,16 +553,21 @@ def _solve(m: Model, target: Target | None, budget: int | None, objective: str) 
 
 
 def _best_percent(m: Model, budget: int | None) -> int:
-    """The highest index (hundredths of a percent) reachable within the budget: binary search on feasibility."""
-    lo = div_round(m.base_points * 10000, m.base_max) if m.base_max else 0  # the empty plan reaches it
-    hi = 40000
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if _solve(m, Target("percent", Decimal(0), percent_h=mid), budget, objective="min_count") is not None:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """The highest index (hundredths of a percent) reachable within the budget, when options move the maximum.
+
+    The index is a ratio of two sums (points / maximum); Dinkelbach's method maximises it exactly: from a
+    plan with ratio p/q, maximise points × q − p × maximum; a positive optimum is a plan with a higher
+    ratio, zero proves p/q the highest. The rounded index of the highest ratio is the highest index.
+    """
+    p, q = m.base_points, m.base_max  # the empty plan is always allowed
+    if q <= 0:
+        return 0
+    while True:
+        sol = _solve(m, None, budget, objective="ratio", ratio=(p, q))
+        assert sol is not None
+        if sol.max_points <= 0 or sol.points * q - p * sol.max_points <= 0:
+            return div_round(p * 10000, q)
+        p, q = sol.points, sol.max_points
 
 
 def optimise(m: Model, target: Target) -> tuple[Solution | None, Solution]:
