@@ -39,10 +39,8 @@ from .rules import Bundle
 from .scorecard import Scorecard
 from .simulate import (
     PeerSet,
-    Rank,
     compare_cards,
     num,
-    points_for_percent,
     rank_for_card,
     rank_json,
     rank_lines,
@@ -861,14 +859,15 @@ def plan_text(data: dict[str, Any]) -> str:
     b = m.base.total
     lines.append(f"  Hiện tại: {pts(b.points)} điểm ({pts(b.percent)}%)"
                  + (f", xếp hạng {data['rank_before'].text}" if data.get("rank_before") else "")
-                 + f" → Sau kế hoạch: {pts(after.total.points)} điểm ({pts(after.total.percent)}%)"
+                 + f" → {'Sau kế hoạch' if data['feasible'] else 'Mức cao nhất có thể'}: "
+                   f"{pts(after.total.points)} điểm ({pts(after.total.percent)}%)"
                  + (f", xếp hạng {data['rank_after'].text}" if data.get("rank_after") else "")
                  + (f" – Nhóm: {after.total.band}" if after.total.band else ""))
     seconds = f"{data['seconds']:.2f}".replace(".", ",")
     lines.append(f"  Lời giải tối ưu chính xác (OR-Tools CP-SAT, {seconds} giây); tập phương án đã được chấm lại "
                  "bằng bộ máy quy tắc (durable-rules) và khớp từng điểm.")
     if sol.chosen:
-        lines += ["", "Phương án được chọn:"]
+        lines += ["", "Phương án được chọn:" if data["feasible"] else "Các phương án của mức cao nhất có thể:"]
         for i in sol.chosen:
             o = m.opts[i]
             lines.append(f"  - {o.id}: {o.title} [{o.set_text()}] – {pts(o.effort)} {unit}"
@@ -953,4 +952,4 @@ def register(sub: Any) -> None:
 
 
 __all__ = ["Option", "OptionsFile", "Model", "Target", "Solution", "load_options", "build_model", "make_target",
-           "optimise", "plan", "plan_json", "plan_text", "register", "Rank"]
+           "optimise", "plan", "plan_json", "plan_text", "register"]

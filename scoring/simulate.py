@@ -729,7 +729,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     took = time.perf_counter() - started
     emit(scenarios_csv(result, scenarios.ids, peers), args.output,
          _inputs(args) + [args.scenarios, getattr(args, "peers", None)])
-    sys.stderr.write(f"Đã chấm {len(scenarios):,} kịch bản trong {took:.2f} giây.\n".replace(",", "."))
+    count = f"{len(scenarios):,}".replace(",", ".")
+    seconds = f"{took:.2f}".replace(".", ",")
+    sys.stderr.write(f"Đã chấm {count} kịch bản trong {seconds} giây.\n")
     return 0
 
 

@@ -483,17 +483,5 @@ def from_hundredths(value: int) -> Decimal:
     return (Decimal(int(value)) / 100).normalize() if value % 100 else Decimal(int(value) // 100)
 
 
-def factorize_rows(keys: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
-    """Distinct values in order of first appearance, and each row's index into them."""
-    seen: dict[Any, int] = {}
-    idx = np.empty(len(keys), dtype=np.int32)
-    for i, k in enumerate(keys):
-        j = seen.get(k)
-        if j is None:
-            j = seen[k] = len(seen)
-        idx[i] = j
-    return list(seen), idx
-
-
 __all__ = ["VectorScorer", "LeafPool", "BatchResult", "constant_pools", "rank_code", "hundredths",
-           "from_hundredths", "factorize_rows", "div_round", "OK", "MISSING", "NOT_APPLICABLE"]
+           "from_hundredths", "div_round", "split_hundredths", "OK", "MISSING", "NOT_APPLICABLE"]

@@ -60,8 +60,7 @@ def _values_around(kind: str, points: list[Fraction], hi: Fraction | None = None
     out: list[str] = []
     for t in points:
         if kind == "rate":
-            # a hair off the threshold; off 0 by 10⁻⁴ only, see the note on tiny doubles in docs/simulate.md
-            hair = Fraction(1, 10**6) if t else Fraction(1, 10**4)
+            hair = Fraction(1, 10**6)  # 0 + 10⁻⁶ is 1e-06 as a double: durable-rules once misread that form
             for x in (t, t - hair, t + hair):
                 if 0 <= x <= 1:
                     out.append(_frac_text(x))
