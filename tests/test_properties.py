@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from scoring.engine import score
@@ -26,7 +26,9 @@ from scoring.scorecard import Scorecard
 
 BUNDLE = load_bundle()
 CODES = list(BUNDLE.rules)
+# no shrinking: a failing example of ~60 drawn leaves takes minutes to shrink; the drawn values are printed anyway
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None,
+                    phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 DAY = dt.timedelta(days=1)
 NEAR_RATE = [40, 49, 50, 80, 299, 300, 499, 500, 549, 550, 599, 600, 799, 800, 899, 900, 949, 950, 979, 980, 999, 1000]
@@ -67,7 +69,7 @@ def draw_values(data: st.DataObject, rule: CompiledRule) -> dict[str, Any]:
         den = data.draw(st.one_of(st.integers(1, 5000), st.integers(20000, 100000)))
         values[r.denominator] = den
         values[r.numerator] = data.draw(st.one_of(st.integers(0, den), st.integers(max(0, den - 3), den),
-                                                  st.just(den * 49 // 50), st.just(den * 9 // 10), st.integers(0, 3)))
+                                                  st.just(den * 49 // 50), st.just(den * 9 // 10), st.integers(0, min(3, den))))
     return values
 
 
