@@ -820,6 +820,7 @@ class _Block:
     examples: list[tuple[int, int, Problem]]
     counts: dict[str, int]
     records: int  # records read, blank lines included (for numbering the next block)
+    fast: bool = False  # split by _byte_fields (whose quotes paired up within the block)
 
 
 def _prefetch(cells: dict[str, _Cells]) -> None:
@@ -877,8 +878,9 @@ def _convert(cells: dict[str, _Cells], rows: Any, headers: dict[str, str], value
         else:
             parsed = [_scalar_channel(u, vm) for u in uniques]
             dtype = object
-        kinds = np.array([p[0] for p in parsed] or [OK], dtype=np.int8)
-        vals = np.array([p[1] for p in parsed] or [None], dtype=dtype)
+        parsed = parsed or [(OK, False if spec.kind == "bool" else 0 if spec.kind == "count" else None)]
+        kinds = np.array([p[0] for p in parsed], dtype=np.int8)
+        vals = np.array([p[1] for p in parsed], dtype=dtype)
         out[name] = (vals[codes], kinds[codes] if (kinds != OK).any() else np.zeros(len(codes), dtype=np.int8))
     # rows with nothing in any column read are empty lines, not dossiers (their id is blank, to begin with)
     empty = np.flatnonzero(ids == b"")
@@ -1075,7 +1077,7 @@ def _resolve(headers: list[str], mapping: TableMapping, specs: dict[str, ColumnS
                         "missing_column", f"thiếu cột bắt buộc '{name}' – {spec.title} (missing required column)",
                         file=file, line=header_row, subject=name,
                         hint="thêm cột này vào tệp xuất, hoặc chỉ cột tương ứng trong tệp ánh xạ cột (--mapping), "
-                             f"ví dụ: {name}: \"{spec.title}\"; các cột có: {shown}"))
+                             f"ví dụ: {name}: \"{spec.title.split(' (')[0]}\"; các cột có: {shown}"))
                 continue
         positions[name] = pos
         used[name] = _nfc(str(headers[pos])).strip()
@@ -1138,12 +1140,28 @@ def _count_outside_quotes(text: str, ch: str) -> int:
     return sum(part.count(ch) for part in text.split('"')[::2])
 
 
-def _split_points(path: Path, start: int, end: int, parts: int) -> list[tuple[int, int]]:
+def _split_points(path: Path, start: int, end: int, parts: int, exact: bool = True) -> list[tuple[int, int]]:
     """Cut [start, end) at record boundaries (a newline outside quotes) into about equal parts.
 
     Returns (byte offset, physical lines before it) for each cut, the first being (start, 0).
+    ``exact=False`` cuts at the next newline without counting quotes and lines from the start
+    (lines are then 0): the caller must check that every block had balanced quotes.
     """
     cuts = [(start, 0)]
+    if not exact:
+        with open(path, "rb") as handle:
+            for k in range(1, parts):
+                target = start + (end - start) * k // parts
+                handle.seek(target)
+                while True:
+                    block = handle.read(1 << 16)
+                    if not block:
+                        return cuts
+                    nl = block.find(b"\n")
+                    if nl >= 0:
+                        cuts.append((handle.tell() - len(block) + nl + 1, 0))
+                        break
+        return cuts
     with open(path, "rb") as handle:
         handle.seek(start)
         quotes = lines = 0
@@ -1363,7 +1381,9 @@ def _read_block(job: _BlockJob) -> _Block:
         rows = np.arange(len(raw), dtype=np.int64)
     else:
         cells, rows = split
-    return _convert(cells, rows, job.headers, job.values_map, job.path)
+    block = _convert(cells, rows, job.headers, job.values_map, job.path)
+    block.fast = split is not None
+    return block
 
 
 def _run_block(job: _BlockJob) -> Any:
@@ -1409,19 +1429,29 @@ def _read_csv(path: Path, tm: TableMapping, workers: int | None, fast: bool
         workers = min(4, os.cpu_count() or 1) if size - start >= PARALLEL_MIN_BYTES else 1
     if sys.platform != "linux":
         workers = 1  # fork is only safe and cheap on Linux
-    cuts = _split_points(path, start, size, workers) if workers > 1 else [(start, 0)]
-    bounds = [(a, cuts[i + 1][0] if i + 1 < len(cuts) else size) for i, (a, _) in enumerate(cuts)]
-    jobs = [_BlockJob(name, a, b, delimiter, positions, used, tm.values, len(headers), fast) for a, b in bounds]
-    if len(jobs) == 1:
-        results = [_run_block(jobs[0])]
-    else:
+
+
+    def run(exact: bool) -> tuple[list[tuple[int, int]], list[Any]]:
+        cuts = _split_points(path, start, size, workers, exact) if workers > 1 else [(start, 0)]
+        bounds = [(a, cuts[i + 1][0] if i + 1 < len(cuts) else size) for i, (a, _) in enumerate(cuts)]
+        jobs = [_BlockJob(name, a, b, delimiter, positions, used, tm.values, len(headers), fast) for a, b in bounds]
+        if len(jobs) == 1:
+            return cuts, [_run_block(jobs[0])]
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
             futures = [pool.submit(_run_block, job) for job in jobs[1:]]
             first = _run_block(jobs[0])
-            results = [first] + [f.result() for f in futures]
+            return cuts, [first] + [f.result() for f in futures]
+
+    # Cutting without counting quotes first saves a pass over the file. It is right when every block
+    # had its quotes paired (the byte reader checks that): a cut inside a quoted cell would leave an
+    # odd number of quotes in the block before it. Otherwise cut again, counting.
+    cuts, results = run(exact=not fast)
+    if len(results) > 1 and fast and not all(isinstance(r, _Block) and r.fast for r in results):
+        if not any(isinstance(r, tuple) and r[0] == "encoding" for r in results):
+            cuts, results = run(exact=True)
     blocks = []
     offset = 0
     for (_, lines_before), result in zip(cuts, results):
@@ -2090,8 +2120,7 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, args: argparse.Namespace)
                         said = parse_value(spec.type, raw)
                     except ValueError_:
                         said = None
-                    same = said is not None and (format_value(spec.type, said) == format_value(spec.type, value)
-                                                 if spec.type == "rate" else said == value)
+                    same = said is not None and _same_stated(spec.type, raw, said, value)
                     if not same:
                         warnings.append(f"{code}: tệp kiểm chứng ghi «{spec.description}» là "
                                         f"{format_value(spec.type, said) if said is not None else repr(raw)}, nhưng tính "
@@ -2132,6 +2161,24 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, args: argparse.Namespace)
         warnings.append(note)
     warnings.extend(result.notes)
     return ev.model_copy(update={"evidence": evidence, "warnings": tuple(warnings)})
+
+
+def _same_stated(kind: str, raw: Any, stated: Any, computed: Any) -> bool:
+    """A stated rate agrees with the computed one when it is the computed rate rounded the way it was
+    written ("83,5%" for 83,47 %, "98%" for 98,01 %), as `parindex audit` judges it; other values
+    must be equal."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if kind != "rate" or stated == computed:
+        return bool(stated == computed)
+    text = str(getattr(raw, "raw", None) or raw).strip().replace(",", ".")
+    if "/" in text:
+        return False
+    percent = text.endswith("%")
+    places = len(text.rstrip("%").strip().partition(".")[2]) - (0 if percent else 2)
+    scaled = Decimal(computed.numerator * 100) / Decimal(computed.denominator)
+    rounded = scaled.quantize(Decimal(1).scaleb(-max(places, 0)), rounding=ROUND_HALF_UP)
+    return bool(rounded == Decimal(stated.numerator * 100) / Decimal(stated.denominator))
 
 
 # ------------------------------------------------------------------ command line

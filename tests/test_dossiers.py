@@ -507,6 +507,18 @@ def test_several_processes_give_the_same_table(tmp_path: Path) -> None:
     assert counts(d.compute(one, YEAR)) == counts(d.compute(two, YEAR))
 
 
+def test_a_cut_inside_quotes_is_redone(tmp_path: Path) -> None:
+    # every record has a cell over two lines: the quick cut (next newline) lands inside quotes
+    head = "dossier_id,unit,received_at,due_at,finished_at,supplement_requests,paused_days,withdrawn\n"
+    body = "".join(f'K{i},"Phòng\nsố {i % 3}",2025-01-02,2025-01-09,2025-01-0{2 + i % 8},0,0,false\n' for i in range(2000))
+    path = tmp_path / "multiline.csv"
+    path.write_text(head + body, encoding="utf-8")
+    one = d.read_dossiers(path, workers=1, skip_bad_rows=True)
+    two = d.read_dossiers(path, workers=2, skip_bad_rows=True)
+    assert one.frame.equals(two.frame) and one.id_list() == two.id_list() and len(one.frame) == 2000
+    assert list(two.frame["unit"][:4]) == ["Phòng\nsố 0", "Phòng\nsố 1", "Phòng\nsố 2", "Phòng\nsố 0"]
+
+
 DATE_PIECES = st.sampled_from(["", " ", "15/03/2025", "5/3/2025", "2025-03-15", "31/02/2025", "29/02/2024",
                                "15.03.2025", "15-03-2025", "2025-13-01", "45658", "abc", "00/00/0000"])
 TIME_PIECES = st.sampled_from(["", " 08:15", " 23:59:59", " 24:00", "T08:15", " 8:15", " 08:60", ":00", "Z"])
@@ -582,3 +594,58 @@ def test_sample_export_reads_cleanly(capsys: pytest.CaptureFixture[str]) -> None
 @pytest.fixture(autouse=True)
 def _no_leftover_children() -> Iterator[None]:
     yield
+
+
+# ------------------------------------------------------------------ docs/dossiers.md cannot drift
+
+
+DOC = (ROOT / "docs" / "dossiers.md").read_text(encoding="utf-8")
+
+
+def test_doc_output_blocks_are_current(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+    import shlex
+
+    monkeypatch.chdir(ROOT)
+    blocks = re.findall(r"<!-- output: (.*?) -->\n```text\n(.*?)```", DOC, re.S)
+    assert blocks
+    for args, text in blocks:
+        code, out, err = run(*shlex.split(args), capsys=capsys)
+        assert code == 0, err
+        stale = [line for line in text.splitlines() if "…" not in line and line not in out]
+        assert not stale, f"docs/dossiers.md shows lines `parindex {args}` no longer prints: {stale}"
+
+
+def test_doc_mapping_example_loads(tmp_path: Path) -> None:
+    import re
+
+    text = re.search(r"```yaml\n(dossiers:.*?)```", DOC, re.S)
+    assert text
+    path = tmp_path / "m.yaml"
+    path.write_text(text.group(1), encoding="utf-8")
+    mapping = d.load_mapping(path)
+    assert mapping.dossiers.header_row == 2 and mapping.dossiers.values["withdrawn"] == {"đã rút": "có"}
+    assert mapping.procedures.columns["full_online_offered"] == "Đã cung cấp trực tuyến toàn trình"
+
+
+def test_doc_lists_every_column_and_indicator() -> None:
+    import re
+
+    columns = DOC.split("## Canonical columns")[1].split("###")[0]
+    semantics = DOC.split("## Semantics")[1].split("## Bad rows")[0]
+    assert re.findall(r"^\| `([a-z_]+)` \|", columns, re.M) == list(d.COLUMNS)
+    assert re.findall(r"^\| `([a-z_]+)` \|", semantics, re.M) == list(d.INDICATORS)
+
+
+@pytest.mark.parametrize("raw, computed, same", [
+    ("83,5%", Fraction(8347, 10000), True),
+    ("83%", Fraction(8347, 10000), True),
+    ("84%", Fraction(8347, 10000), False),
+    ("0.835", Fraction(8347, 10000), True),
+    ("98%", Fraction(4900, 5000), True),
+    ("49/50", Fraction(4899, 5000), False),
+])
+def test_stated_rate_agrees_when_rounded_as_written(raw: str, computed: Fraction, same: bool) -> None:
+    from scoring.evidence import parse_rate
+
+    assert d._same_stated("rate", raw, parse_rate(raw), computed) is same
