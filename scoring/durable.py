@@ -108,6 +108,36 @@ def exact_double(x: Fraction, thresholds: list[Fraction]) -> float:
     return f
 
 
+MAX_COVERAGE_CELLS = 100_000
+
+
+def covers_every_fact(rule: CompiledRule) -> bool:
+    """True when exactly one branch holds for every possible fact (proven, not sampled).
+
+    A branch condition only compares fields with the rule's thresholds, so a value matters only
+    by its position among them: below, equal to, or between thresholds. One stand-in per
+    position and field, in every combination, covers every possible fact.
+    """
+    positions: list[list[Fraction]] = []
+    for field_name in rule.fields:
+        ts = rule.thresholds(field_name)
+        if not ts:
+            positions.append([Fraction(0)])
+            continue
+        stand_ins = [ts[0] - 1]
+        for lo, hi in zip(ts, ts[1:]):
+            stand_ins += [lo, (lo + hi) / 2]
+        stand_ins += [ts[-1], ts[-1] + 1]
+        positions.append(stand_ins)
+    if math.prod(len(p) for p in positions) > MAX_COVERAGE_CELLS:
+        return False
+    for combo in itertools.product(*positions):
+        fact = dict(zip(rule.fields, combo))
+        if sum(1 for b in rule.branches if b.cond.holds(fact)) != 1:
+            return False
+    return True
+
+
 class DurableEvaluator:
     """One durable-rules host and ruleset for one loaded bundle, reused for every assessment."""
 
@@ -123,6 +153,9 @@ class DurableEvaluator:
             if len(rule.fields) + 3 > 255:
                 raise DefinitionError(Problem("fact_too_wide", "more than 252 fact fields", subject=rule.code))
         self._closed = False
+        # rules whose branches are not proven to cover every possible fact get a Python check
+        # before asserting: durable-rules must never see a fact that no rule matches (see _rebuild)
+        self._unproven = {r.code for r in rules if not covers_every_fact(r)}
         self.host = _QuietHost({self.name: self._definition()})
 
     def _definition(self) -> dict[str, Any]:
@@ -174,6 +207,8 @@ class DurableEvaluator:
             raise EngineError(Problem("closed", "the rules engine was closed"))
         if not measures:
             return {}
+        for code in self._unproven & measures.keys():
+            self.rules[code].select(measures[code])  # raises DefinitionError unless exactly one holds
         with self._lock:
             sid = str(next(self._ids))
             self._fired[sid] = []

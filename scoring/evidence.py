@@ -107,7 +107,7 @@ def parse_rate(value: Any) -> Fraction:
             rate = to_fraction(text[:-1]) / 100
         elif "/" in text:
             num, _, den = text.partition("/")
-            n, d = to_fraction(num), to_fraction(den)
+            n, d = _to_fraction(num), _to_fraction(den)  # the parts may be large; the rate is checked below
             if d == 0:
                 raise ValueError_(f"'{value}' divides by zero", "a rate a/b needs b > 0")
             rate = n / d

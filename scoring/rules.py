@@ -344,9 +344,15 @@ class CompiledRule:
     def select(self, fact: dict[str, Fraction]) -> Branch:
         """Reference (pure Python, exact) choice of the branch that holds."""
         hits = [b for b in self.branches if b.cond.holds(fact)]
-        if len(hits) != 1:
+        if not hits:
+            raise DefinitionError(Problem("no_rule_fired", "no branch holds for this fact; every rule needs a "
+                                          "catch-all branch", subject=self.code,
+                                          hint="check that the bands cover every possible value"))
+        if len(hits) > 1:
             raise DefinitionError(Problem("branches_not_exclusive",
-                                          f"{len(hits)} branches hold for fact {fact}", subject=self.code))
+                                          f"{len(hits)} branches hold for one fact ({', '.join(b.id for b in hits)}); "
+                                          "exactly one must", subject=self.code,
+                                          hint="bands must not overlap and need a catch-all"))
         return hits[0]
 
 
@@ -428,7 +434,9 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
         fields: tuple[str, ...] = ("v",)
         target = rule.target or _at_least(rule, rule.bands[0].min)
     elif kind == "external":
-        branches = [Branch("given", Cmp("v", "ge", Fraction(0)), None, "điểm do tỉnh cung cấp", top=False)]
+        branches = [Branch("given", Cmp("v", "ge", Fraction(0)), None, "điểm do tỉnh cung cấp", top=False),
+                    # never reached (negative points are refused when read) but keeps the rule total
+                    Branch("else", Cmp("v", "lt", Fraction(0)), Decimal(0), "điểm âm (không hợp lệ)")]
         fields = ("v",)
         target = rule.target or f"{max_points} điểm"
     elif kind == "boolean":

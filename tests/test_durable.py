@@ -110,7 +110,12 @@ def test_2000_assessments_agree_with_the_reference(bundle: Bundle, evaluator: An
     assert rss_mib() - memory < 8, f"memory grew by {rss_mib() - memory:.1f} MiB"
     assert not evaluator._fired  # no per-session bookkeeping left behind
     # the random facts really did exercise every branch of every rule
-    assert all(fired[r.code] == {b.id for b in r.branches} for r in rules if r.code in fired)
+    # every reachable branch fired at least once (an external rule's "else" guards negative points,
+    # which evidence parsing refuses, so it cannot fire)
+    reachable = {r.code: {b.id for b in r.branches if not (r.kind == "external" and b.id == "else")} for r in rules}
+    assert all(fired[r.code] >= reachable[r.code] for r in rules if r.code in fired), {
+        r.code: (sorted(fired[r.code]), sorted(reachable[r.code])) for r in rules
+        if r.code in fired and not fired[r.code] >= reachable[r.code]}
 
 
 def test_a_branch_is_fired_the_same_as_select_at_every_threshold(bundle: Bundle, evaluator: Any) -> None:
@@ -291,9 +296,6 @@ def test_no_branch_firing_is_a_definition_error_not_a_crash() -> None:
     assert "next b0" in proc.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="bug: after MessageNotHandledException, DurableEvaluator._rebuild deletes "
-                                       "the old ruleset but about 1,6 MiB stays allocated each time (a plain "
-                                       "_rebuild or close() frees it)")
 def test_repeated_unmatched_facts_leak_nothing() -> None:
     """After a fact no branch matches, the evaluator is rebuilt; doing it many times stays flat."""
     proc = run_isolated("""

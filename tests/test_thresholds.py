@@ -130,13 +130,6 @@ def test_rate_forms_in_evidence(bundle: Bundle, raw: Any, points: str) -> None:
 # ------------------------------------------------------------------ a hair from a threshold, as doubles
 
 
-REGRESSION_9E26709 = pytest.mark.xfail(
-    strict=True, reason="bug (regression in 9e26709): evidence.parse_rate sends the numerator and the denominator of "
-                        "'a/b' through to_fraction, which refuses parts above MAX_MAGNITUDE (10^15), so the brief's "
-                        "example --set 3.4.1=4899999999999999999/5000000000000000000 is refused as 'too large' "
-                        "instead of scoring 2 points; cap the figure, not the parts of a rate")
-
-
 HAIR_BELOW_98 = "4899999999999999999/5000000000000000000"
 HAIR_ABOVE_95 = "4750000000000000001/5000000000000000000"
 HAIR_BELOW_95 = "4749999999999999999/5000000000000000000"
@@ -148,7 +141,6 @@ def test_hair_values_round_to_the_thresholds_as_doubles() -> None:
     assert float(Fraction(HAIR_ABOVE_95)) == float(Fraction(HAIR_BELOW_95)) == 0.95
 
 
-@REGRESSION_9E26709
 @pytest.mark.parametrize("raw, points", [(HAIR_BELOW_98, "2"), (HAIR_ABOVE_95, "2"), (HAIR_BELOW_95, "1")])
 def test_hair_from_threshold_keeps_its_side(bundle: Bundle, raw: str, points: str) -> None:
     assert leaf(bundle, "3.4.1", [f"3.4.1={raw}"]).points == Decimal(points)
@@ -163,7 +155,6 @@ def test_hair_from_threshold_as_decimal_text(bundle: Bundle, raw: str, points: s
     assert leaf(bundle, "3.4.1", [f"3.4.1={raw}"]).points == Decimal(points)
 
 
-@REGRESSION_9E26709
 def test_hair_below_threshold_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
     from fixtures.kit import ALL_MET
 
