@@ -670,8 +670,8 @@ def _factor_words(words: Any, lengths: Any = None) -> tuple[Any, Any]:
     if lengths is not None and k > 1:
         key ^= lengths.astype(np.uint64) << np.uint64(56)
     codes, uniq = pd.factorize(key)
-    first = np.empty(len(uniq), dtype=np.intp)
-    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    # factorize numbers values in order of appearance: a code's first row is where the running maximum grows
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
     if k > 1 and not (words == words[first[codes]]).all():
         _, first, codes = np.unique(np.ascontiguousarray(words).view(f"V{8 * k}").ravel(),
                                     return_index=True, return_inverse=True)
@@ -1300,24 +1300,21 @@ def _gather_words(buf: Any, columns: list[tuple[Any, Any, int]]) -> list[Any]:
     _init_masks()
     n = len(columns[0][0]) if columns else 0
     win = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))  # an 8-byte word at every offset
+    counts = np.array([count for _, _, count in columns])
+    offsets = np.concatenate([8 * np.arange(count) for _, _, count in columns])
+    edges = np.concatenate(([0], np.cumsum(counts)))
     outs = [np.empty((n, count), dtype=np.uint64) for _, _, count in columns]
-    total = sum(count for _, _, count in columns)
-    step = 1 << 14
+    step = 1 << 13  # rows per slice: the slice's temporaries stay in cache
     for r0 in range(0, n, step):
         r1 = min(n, r0 + step)
-        idx = np.empty((r1 - r0, total), dtype=np.int64)
-        j = 0
-        for starts, _, count in columns:
-            for k in range(count):
-                idx[:, j] = starts[r0:r1] + 8 * k
-                j += 1
-        got = win[idx]
-        j = 0
-        for (_, lengths, count), out in zip(columns, outs):
-            ln = lengths[r0:r1]
-            for k in range(count):
-                out[r0:r1, k] = got[:, j] & _WORD_MASKS[np.clip(ln - 8 * k, 0, 8)]
-                j += 1
+        starts = np.stack([c[0][r0:r1] for c in columns], axis=1).astype(np.int64)
+        lengths = np.stack([c[1][r0:r1] for c in columns], axis=1).astype(np.int64)
+        got = win[np.repeat(starts, counts, axis=1) + offsets]
+        left = np.repeat(lengths, counts, axis=1) - offsets
+        np.clip(left, 0, 8, out=left)
+        got &= _WORD_MASKS[left]
+        for j, out in enumerate(outs):
+            out[r0:r1] = got[:, edges[j]: edges[j + 1]]
     return outs
 
 
