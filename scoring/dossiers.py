@@ -1802,11 +1802,10 @@ def compute(table: DossierTable, period: Period, catalogue: Catalogue | None = N
             continue
         if name == "full_online_services":
             if catalogue is None:
-                unavailable[name] = "cần danh mục TTHC (--procedures) (needs the procedure catalogue)"
+                unavailable[name] = "cần danh mục TTHC (--procedures)"
             continue
         if missing:
-            unavailable[name] = ("thiếu cột " + ", ".join(f"'{c}' ({COLUMNS[c].title})" for c in missing)
-                                 + " (missing column)")
+            unavailable[name] = "thiếu cột " + ", ".join(f"'{c}' ({COLUMNS[c].title})" for c in missing)
             continue
         if name == "apology":
             masks[name] = (late & col("apology_sent"), late)
@@ -2103,8 +2102,11 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, args: argparse.Namespace)
                 continue
             ind = result.indicators.get(ind_name)
             if ind is None:
-                warnings.append(f"{code}: không tính được «{spec.description}» từ tệp hồ sơ "
-                                f"({result.unavailable.get(ind_name, '')}); dùng số liệu trong tệp kiểm chứng.")
+                title = INDICATORS[ind_name].title
+                note = (f"{code}: không tính được {title[0].lower() + title[1:]} từ tệp hồ sơ "
+                        f"({result.unavailable.get(ind_name, '')}); dùng số liệu trong tệp kiểm chứng.")
+                if note not in warnings:
+                    warnings.append(note)
                 continue
             value: Any = ind.numerator if part == "numerator" else ind.denominator if part == "denominator" else ind.rate
             if value is None:
