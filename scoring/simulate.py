@@ -590,7 +590,8 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
         ids = [str(x) if x else str(i + 1) for i, x in enumerate(raw_ids)]
     else:
         ids = [str(i + 1) for i in range(n)]
-    cells = {code: [frame[col].str.strip().to_numpy(dtype=object) for col, _ in cols] for code, cols in groups.items()}
+    # cells as written; blanks around a value are dropped when each distinct cell is read (batch_pools)
+    cells = {code: [frame[col].to_numpy(dtype=object) for col, _ in cols] for code, cols in groups.items()}
     return Scenarios(name, ids, groups, cells)
 
 
@@ -621,13 +622,13 @@ def batch_pools(scorer: VectorScorer, ev: EvidenceFile, scenarios: Scenarios
         idx, first = _factorize(scenarios.cells[code])
         entries: list[dict[str | None, str] | None] = []
         for row in first:
-            override = {ev_name: str(scenarios.cells[code][k][row]) for k, (_, ev_name) in enumerate(cols)
-                        if scenarios.cells[code][k][row]}
+            override = {ev_name: str(scenarios.cells[code][k][row]).strip() for k, (_, ev_name) in enumerate(cols)
+                        if str(scenarios.cells[code][k][row]).strip()}
             entries.append(override or None)
         pool, found = scorer.pool(ev, code, entries)
         for j, p in found:
             row = int(first[j])
-            shown = ", ".join(f"{col}={scenarios.cells[code][k][row]!s}" for k, (col, _) in enumerate(cols))
+            shown = ", ".join(f"{col}={str(scenarios.cells[code][k][row]).strip()}" for k, (col, _) in enumerate(cols))
             if len(problems) >= MAX_LISTED_PROBLEMS:
                 extra += 1
                 continue
@@ -650,16 +651,11 @@ def run_scenarios(bundle: Bundle, ev: EvidenceFile, scenarios: Scenarios,
     return scorer.score(pools, len(scenarios), bonus=base.total.bonus, penalty=base.total.penalty)
 
 
-def _texts(values: np.ndarray) -> list[str]:
-    """Hundredths → '88.45' / '12' / '9.5' (machine-readable, as the JSON numbers), cached per value."""
-    cache: dict[int, str] = {}
-    out = []
-    for v in values.tolist():
-        s = cache.get(v)
-        if s is None:
-            s = cache[v] = format(from_hundredths(v), "f")
-        out.append(s)
-    return out
+def _texts(values: np.ndarray) -> np.ndarray:
+    """Hundredths → '88.45' / '12' / '9.5' (machine-readable, as the JSON numbers); each distinct value once."""
+    uniques, inverse = np.unique(values, return_inverse=True)
+    texts = np.array([format(from_hundredths(int(v)), "f") for v in uniques], dtype=object)
+    return texts[inverse.reshape(-1)]
 
 
 def scenarios_csv(result: BatchResult, ids: list[str], peers: PeerSet | None = None) -> str:
@@ -667,8 +663,7 @@ def scenarios_csv(result: BatchResult, ids: list[str], peers: PeerSet | None = N
     import pandas as pd
 
     cols: dict[str, Any] = {"scenario": ids, "points": _texts(result.points)}
-    pct = _texts(result.percent)
-    cols["percent"] = [p if has else "" for p, has in zip(pct, result.has_percent.tolist())]
+    cols["percent"] = np.where(result.has_percent, _texts(result.percent), "")
     for k, code in enumerate(result.field_codes):
         cols[code] = _texts(result.fields[:, k])
     if peers is not None:
