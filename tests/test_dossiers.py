@@ -507,6 +507,17 @@ def test_several_processes_give_the_same_table(tmp_path: Path) -> None:
     assert counts(d.compute(one, YEAR)) == counts(d.compute(two, YEAR))
 
 
+def test_last_line_without_newline_and_long_last_cell(tmp_path: Path) -> None:
+    unit = "Trung tâm Dịch vụ đấu giá tài sản tỉnh Lạng Sơn"  # 60 bytes: words read past the end of the file
+    path = tmp_path / "tail.csv"
+    path.write_text("dossier_id,received_at,due_at,finished_at,supplement_requests,paused_days,withdrawn,unit\n"
+                    f"A,2025-01-02,2025-01-09,,0,0,false,{unit}\nB,2025-01-02,2025-01-09,2025-01-05,0,0,x,{unit}",
+                    encoding="utf-8")
+    for fast in (True, False):
+        table = d.read_dossiers(path, fast=fast)
+        assert list(table.frame["unit"]) == [unit, unit] and list(table.frame["withdrawn"]) == [False, True]
+
+
 def test_a_cut_inside_quotes_is_redone(tmp_path: Path) -> None:
     # every record has a cell over two lines: the quick cut (next newline) lands inside quotes
     head = "dossier_id,unit,received_at,due_at,finished_at,supplement_requests,paused_days,withdrawn\n"
