@@ -31,7 +31,7 @@ from .errors import InputError, Problem, ProblemList, did_you_mean
 from .evidence import EvidenceFile, ValueError_, to_fraction
 from .explain import pts
 from .rules import Bundle
-from .scorecard import ILLUSTRATIVE_NOTICE, Scorecard
+from .scorecard import ILLUSTRATIVE_NOTICE, OUTCOME_VI, Scorecard
 from .vector import BatchResult, LeafPool, VectorScorer, div_round, from_hundredths, hundredths
 from .yamlio import LineDict, LineList, load_yaml, nfc
 
@@ -366,18 +366,18 @@ def compare_cards(before: Scorecard, after: Scorecard, overrides: Overrides,
     for code in overrides:
         o, n = b_nodes[code], after.node(code)
         delta = n.points - o.points
-        crossed = delta != 0
+        was_at, now_at = o.band or OUTCOME_VI.get(o.outcome or "", ""), n.band or OUTCOME_VI.get(n.outcome or "", "")
+        crossed = (o.band, o.outcome) != (n.band, n.outcome)
         shown = ", ".join(f"{code}{':' + k if k else ''}={v}" for k, v in overrides[code].items())
-        was, now = o.measured_text or "không có", n.measured_text or "không có"
-        if crossed:
-            move = "lên" if delta > 0 else "xuống"
-            text = (f"{code} {n.title}: {was} → {now}: {move} mức «{n.band or n.outcome}»"
-                    f"{f' (trước: «{o.band}»)' if o.band and o.band != n.band else ''}, {signed(delta)} điểm.")
+        head = f"{code} {n.title}: {o.measured_text or 'không có'} → {n.measured_text or 'không có'}: "
+        if crossed and delta:
+            text = head + f"{'lên' if delta > 0 else 'xuống'} mức «{now_at}» (trước: «{was_at}»), {signed(delta)} điểm."
+        elif crossed:
+            text = head + f"sang mức «{now_at}» (trước: «{was_at}») nhưng không thay đổi điểm (0 điểm)."
+        elif delta:
+            text = head + f"vẫn ở mức «{now_at}», {signed(delta)} điểm do điểm tối đa thay đổi."
         else:
-            where = f"vẫn ở mức «{n.band}»" if n.band and n.band == o.band else "không vượt qua ngưỡng nào"
-            text = (f"{code} {n.title}: {was} → {now}: {where}, không thay đổi điểm (0 điểm)."
-                    if n.band == o.band else
-                    f"{code} {n.title}: {was} → {now}: không thay đổi điểm (0 điểm).")
+            text = head + f"vẫn ở mức «{now_at}», không vượt qua ngưỡng nào nên không thay đổi điểm (0 điểm)."
         changes.append({"code": code, "title": n.title, "set": shown, "measured_before": o.measured_text,
                         "measured_after": n.measured_text, "band_before": o.band, "band_after": n.band,
                         "before": o.points, "after": n.points, "delta": delta, "crossed": crossed, "message": text})
@@ -391,6 +391,9 @@ def compare_cards(before: Scorecard, after: Scorecard, overrides: Overrides,
     else:
         summary = (f"Tổng điểm {'tăng' if delta_points > 0 else 'giảm'} {pts(abs(delta_points))} điểm: "
                    f"{pts(tb.points)} → {pts(ta.points)}.")
+    if tb.max_points != ta.max_points and tb.percent is not None and ta.percent is not None:
+        summary += (f" Điểm tối đa {pts(tb.max_points)} → {pts(ta.max_points)}, nên chỉ số "
+                    f"{pts(tb.percent)}% → {pts(ta.percent)}%.")
     out: dict[str, Any] = {
         "department": after.department, "year": after.year, "criteria_set": after.criteria_set,
         "points_status": after.points_status, "constructed_example": after.constructed_example,
