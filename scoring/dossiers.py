@@ -168,7 +168,7 @@ class TableMapping:
     columns: dict[str, str] = field(default_factory=dict)  # canonical name → header in the file
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical → {cell text (key form) → value}
     sheet: str | None = None
-    header_row: int = 1
+    header_row: int | None = None  # None: the first of the first HEADER_SEARCH rows that has the columns
     delimiter: str | None = None
 
 
@@ -1085,11 +1085,39 @@ def _resolve(headers: list[str], mapping: TableMapping, specs: dict[str, ColumnS
     return positions, used, problems
 
 
-def _head_info(path: Path, mapping: TableMapping) -> tuple[int, list[str], str, int, int]:
+HEADER_SEARCH = 20  # rows searched for the header when the mapping does not say which row it is
+
+
+def _pick_header(rows: list[tuple[int, list[str]]], tm: TableMapping, specs: dict[str, ColumnSpec], file: str,
+                 what: str) -> tuple[int, list[str], dict[str, int], dict[str, str]]:
+    """The header row: ``tm.header_row``, or the first candidate row in which every column resolves.
+
+    Returns (row number, headers, positions, headers used); raises the problems of the closest row.
+    """
+    best: list[Problem] | None = None
+    for number, headers in rows:
+        positions, used, problems = _resolve(headers, tm, specs, file, number, what)
+        if not problems:
+            return number, headers, positions, used
+        if best is None or len(problems) < len(best):
+            best = problems
+    if best is None:
+        row = tm.header_row or 1
+        raise InputError(Problem("no_header", f"không tìm thấy dòng tiêu đề ở dòng {row}", file=file, line=row,
+                                 hint="kiểm tra header_row trong tệp ánh xạ cột"))
+    if tm.header_row is None and len(rows) > 1:
+        best = [Problem(p.code, p.message, file=p.file, line=p.line, subject=p.subject,
+                        hint=(p.hint or "") + f" (đã tìm dòng tiêu đề trong {len(rows)} dòng đầu; "
+                                              "có thể chỉ rõ header_row trong tệp ánh xạ cột)") for p in best]
+    raise InputError(best)
+
+
+def _head_info(path: Path, tm: TableMapping, specs: dict[str, ColumnSpec], what: str
+               ) -> tuple[int, str, int, int, dict[str, int], dict[str, str], int]:
     """Encoding checks, the header record and where the data starts.
 
-    Returns (data start offset, headers, delimiter, physical line of the first data record,
-    row number of the first data record).
+    Returns (data start offset, delimiter, physical line of the first data record, row number of
+    the first data record, column positions, headers used, number of columns in the header).
     """
     import csv
 
@@ -1106,35 +1134,39 @@ def _head_info(path: Path, mapping: TableMapping) -> tuple[int, list[str], str, 
         raise InputError(Problem("wrong_format", "tệp là bảng tính Excel nhưng không có đuôi .xlsx", file=name,
                                  hint="đổi đuôi tệp thành .xlsx"))
     start = 3 if head[:3] == b"\xef\xbb\xbf" else 0
-    # record boundaries: newlines outside quotes; rows above the header are titles
+    try:
+        head[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - start - 4:  # not just a character cut at the end of the block
+            raise InputError(_encoding_problem(path)) from None
+    # record boundaries: newlines outside quotes
+    wanted = tm.header_row or HEADER_SEARCH
     bounds = [start]
     quotes = 0
     pos = start
-    while len(bounds) <= mapping.header_row:
+    while len(bounds) <= wanted:
         nl = head.find(b"\n", pos)
         if nl < 0:
-            if len(head) < (1 << 16) and len(bounds) == mapping.header_row:
+            if len(head) < (1 << 16) and pos < len(head):
                 bounds.append(len(head))
-                break
-            raise InputError(Problem("no_header", f"không tìm thấy dòng tiêu đề ở dòng {mapping.header_row}",
-                                     file=name, line=mapping.header_row,
-                                     hint="kiểm tra header_row trong tệp ánh xạ cột"))
+            break
         quotes += head.count(b'"', pos, nl)
         pos = nl + 1
         if quotes % 2 == 0:
             bounds.append(pos)
-    header_start, offset = bounds[mapping.header_row - 1], bounds[mapping.header_row]
+    rows: list[tuple[int, list[str]]] = []
+    delimiters: dict[int, str] = {}
+    for number in ([tm.header_row] if tm.header_row else range(1, len(bounds))):
+        if number >= len(bounds):
+            break
+        text = head[bounds[number - 1]: bounds[number]].decode("utf-8", "replace").rstrip("\r\n")
+        delimiter = tm.delimiter or max((",", ";", "\t", "|"), key=lambda ch: _count_outside_quotes(text, ch))
+        delimiters[number] = delimiter
+        rows.append((number, [_nfc(h) for h in next(csv.reader([text], delimiter=delimiter))] if text else []))
+    number, headers, positions, used = _pick_header(rows, tm, specs, name, what)
+    offset = bounds[number]
     lines = head.count(b"\n", 0, offset) + 1
-    try:
-        header_text = head[header_start:offset].decode("utf-8")
-        head[start:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - start - 4 or offset > exc.start:  # not just a character cut by the block
-            raise InputError(_encoding_problem(path)) from None
-    header_text = head[header_start:offset].decode("utf-8").rstrip("\r\n")
-    delimiter = mapping.delimiter or max((",", ";", "\t", "|"), key=lambda d: _count_outside_quotes(header_text, d))
-    headers = next(csv.reader([header_text], delimiter=delimiter)) if header_text else []
-    return offset, [_nfc(h) for h in headers], delimiter, lines, mapping.header_row + 1
+    return offset, delimiters[number], lines, number + 1, positions, used, len(headers)
 
 
 def _count_outside_quotes(text: str, ch: str) -> int:
@@ -1466,10 +1498,7 @@ def _keep_freed_memory() -> None:
 def _read_csv(path: Path, tm: TableMapping, workers: int | None, fast: bool
               ) -> tuple[list[_Block], dict[str, str], tuple[str, ...], str]:
     name = str(path)
-    start, headers, delimiter, first_line, first_row = _head_info(path, tm)
-    positions, used, problems = _resolve(headers, tm, COLUMNS, name, tm.header_row, "tệp hồ sơ")
-    if problems:
-        raise InputError(problems)
+    start, delimiter, first_line, first_row, positions, used, width = _head_info(path, tm, COLUMNS, "tệp hồ sơ")
     size = path.stat().st_size
     if workers is None:
         workers = min(4, os.cpu_count() or 1) if size - start >= PARALLEL_MIN_BYTES else 1
@@ -1482,7 +1511,7 @@ def _read_csv(path: Path, tm: TableMapping, workers: int | None, fast: bool
     def run(exact: bool) -> tuple[list[tuple[int, int]], list[Any]]:
         cuts = _split_points(path, start, size, workers, exact) if workers > 1 else [(start, 0)]
         bounds = [(a, cuts[i + 1][0] if i + 1 < len(cuts) else size) for i, (a, _) in enumerate(cuts)]
-        jobs = [_BlockJob(name, a, b, delimiter, positions, used, tm.values, len(headers), fast) for a, b in bounds]
+        jobs = [_BlockJob(name, a, b, delimiter, positions, used, tm.values, width, fast) for a, b in bounds]
         if len(jobs) == 1:
             return cuts, [_run_block(jobs[0])]
         import multiprocessing
@@ -1546,18 +1575,19 @@ def _read_xlsx(path: Path, tm: TableMapping, specs: dict[str, ColumnSpec], what:
         else:
             sheet = book.worksheets[0]
         file = f"{name}[{sheet.title}]"
-        it = sheet.iter_rows(min_row=tm.header_row, values_only=True)
-        header = next(it, None)
-        if header is None:
-            raise InputError(Problem("no_header", f"trang tính không có dòng tiêu đề ở dòng {tm.header_row}", file=file,
-                                     line=tm.header_row))
-        headers = [_scalar_text(h) for h in header]
-        positions, used, problems = _resolve(headers, tm, specs, file, tm.header_row, what)
-        if problems:
-            raise InputError(problems)
+        first = tm.header_row or 1
+        it = sheet.iter_rows(min_row=first, values_only=True)
+        candidates: list[tuple[int, list[str]]] = []
+        for number in range(first, first + (1 if tm.header_row else HEADER_SEARCH)):
+            values = next(it, None)
+            if values is None:
+                break
+            candidates.append((number, [_scalar_text(h) for h in values]))
+        number, _, positions, used = _pick_header(candidates, tm, specs, file, what)
+        it = sheet.iter_rows(min_row=number + 1, values_only=True)
         data: dict[str, list[Any]] = {c: [] for c in positions}
         rows: list[int] = []
-        r = tm.header_row
+        r = number
         for values in it:
             r += 1
             if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
@@ -1692,14 +1722,12 @@ def read_procedures(path: str | Path, mapping: Mapping | None = None) -> Catalog
         cols, rows, used, present, file = _read_xlsx(path, tm, PROCEDURE_COLUMNS, "danh mục TTHC")
     else:
         file = str(path)
-        start, headers, delimiter, _, first_row = _head_info(path, tm)
-        positions, used, problems = _resolve(headers, tm, PROCEDURE_COLUMNS, file, tm.header_row, "danh mục TTHC")
-        if problems:
-            raise InputError(problems)
+        start, delimiter, _, first_row, positions, used, width = _head_info(path, tm, PROCEDURE_COLUMNS,
+                                                                           "danh mục TTHC")
         try:
             with open(path, "rb") as handle:
                 handle.seek(start)
-                raw = pd.read_csv(handle, header=None, names=list(range(len(headers))), dtype=object, na_filter=False,
+                raw = pd.read_csv(handle, header=None, names=list(range(width)), dtype=object, na_filter=False,
                                   sep=delimiter, skip_blank_lines=False, encoding="utf-8", index_col=False)
         except UnicodeDecodeError:
             raise InputError(_encoding_problem(path)) from None

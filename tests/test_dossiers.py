@@ -390,6 +390,16 @@ def test_mapping_yaml_with_vietnamese_headers_gives_the_same_indicators(semantic
     assert [r["row"] for r in res.loss_rows("on_time")] == [4, 6, 8, 13]
 
 
+def test_header_row_is_found_below_title_rows(tmp_path: Path, semantics: d.Result) -> None:
+    path = tmp_path / "titled.csv"
+    path.write_text("SỞ VÍ DỤ\nBáo cáo hồ sơ năm 2025,,\n" + SEMANTICS.read_text(encoding="utf-8"), encoding="utf-8")
+    res = result(path)
+    assert counts(res) == counts(semantics) and res.table.frame["row"].iloc[0] == 4
+    with pytest.raises(InputError) as info:  # a header that is not there: the closest row is named
+        d.read_dossiers(DATA / "no-paused-days.csv")
+    assert info.value.problems[0].line == 1
+
+
 def test_csv_with_and_without_bom(tmp_path: Path, semantics: d.Result) -> None:
     with_bom = tmp_path / "bom.csv"
     with_bom.write_bytes(b"\xef\xbb\xbf" + SEMANTICS.read_bytes())
@@ -636,6 +646,7 @@ def test_doc_mapping_example_loads(tmp_path: Path) -> None:
     path.write_text(text.group(1), encoding="utf-8")
     mapping = d.load_mapping(path)
     assert mapping.dossiers.header_row == 2 and mapping.dossiers.values["withdrawn"] == {"đã rút": "có"}
+    assert mapping.procedures.header_row is None
     assert mapping.procedures.columns["full_online_offered"] == "Đã cung cấp trực tuyến toàn trình"
 
 
