@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .explain import pts
-from .scorecard import ILLUSTRATIVE_NOTICE, OUTCOME_VI, Scorecard
+from .scorecard import OUTCOME_VI, Scorecard
 
 FONT = "Times New Roman"
 
@@ -65,14 +65,7 @@ def scorecard_docx(card: Scorecard) -> bytes:
     _run(sub, f"Kết quả tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {card.year}", bold=True, size=14)
 
     t = card.total
-    notices = []
-    if card.points_status == "illustrative":
-        notices.append(f"Lưu ý: {ILLUSTRATIVE_NOTICE}")
-    if card.constructed_example:
-        notices.append("Số liệu trong báo cáo là VÍ DỤ DỰNG SẴN (constructed example), không phải số liệu thật của đơn vị.")
-    if card.overrides:
-        notices.append("Có giá trị thử (--set), không phải số liệu đã nộp: " + ", ".join(card.overrides))
-    for text in notices:
+    for text in card.notices():
         p = doc.add_paragraph()
         _run(p, text, italic=True, bold=True, size=12, color=RGBColor(0xC0, 0, 0))
 

@@ -39,7 +39,7 @@ import durable.engine as _engine
 import durable_rules_engine as _native
 
 from .errors import DefinitionError, EngineError, Problem
-from .rules import And, Branch, Cmp, CompiledRule, Cond, Or
+from .rules import And, Branch, Cmp, CompiledRule, Cond
 
 _FACT_KIND = "parindex_fact"
 _OPS = {"ge": "$gte", "gt": "$gt", "le": "$lte", "lt": "$lt", "ne": "$neq"}

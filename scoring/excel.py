@@ -1272,7 +1272,7 @@ def scorecard_xlsx(card: Any) -> bytes:
     from openpyxl.styles import Alignment
 
     from .explain import pts
-    from .scorecard import ILLUSTRATIVE_NOTICE, OUTCOME_VI
+    from .scorecard import OUTCOME_VI
 
     st = _styles()
     wb = Workbook()
@@ -1284,7 +1284,7 @@ def scorecard_xlsx(card: Any) -> bytes:
     lines = [(f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {card.year}", st["title"]),
              (f"Đơn vị: {card.department}", st["bold"]),
              (f"Bộ tiêu chí: {card.criteria_title} [{card.criteria_set}]", st["normal"])]
-    for text in _notices(card, ILLUSTRATIVE_NOTICE):
+    for text in _notices(card):
         lines.append((text, st["red"]))
     row = 1
     for text, font in lines:
@@ -1395,23 +1395,15 @@ def _num(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _notices(card: Any, illustrative: str) -> list[str]:
-    out = []
-    if card.points_status == "illustrative":
-        out.append(f"Lưu ý: {illustrative}")
-    if card.constructed_example:
-        out.append("Số liệu: VÍ DỤ DỰNG SẴN (constructed example), không phải số liệu thật của đơn vị.")
-    if card.overrides:
-        out.append("Giá trị thử (--set), không phải số liệu đã nộp: " + ", ".join(card.overrides))
-    out.extend(f"Lưu ý: {w}" for w in card.warnings)
-    return out
+def _notices(card: Any) -> list[str]:
+    return card.notices() + [f"Lưu ý: {w}" for w in card.warnings]
 
 
 def _lost_sheet(ws: Any, card: Any, st: dict[str, Any]) -> dict[str, Any]:
     from openpyxl.styles import Alignment
 
     from .explain import pts
-    from .scorecard import ILLUSTRATIVE_NOTICE, OUTCOME_VI
+    from .scorecard import OUTCOME_VI
 
     widths = {"A": 5, "B": 8, "C": 34, "D": 9, "E": 11, "F": 14, "G": 50, "H": 44, "I": 38}
     for letter, w in widths.items():
@@ -1420,7 +1412,7 @@ def _lost_sheet(ws: Any, card: Any, st: dict[str, Any]) -> dict[str, Any]:
     ws["A1"] = f"CÁC TIÊU CHÍ THÀNH PHẦN BỊ MẤT ĐIỂM – {card.department}, năm {card.year} (lớn nhất trước)"
     ws["A1"].font = st["title"]
     row = 2
-    for text in _notices(card, ILLUSTRATIVE_NOTICE):
+    for text in _notices(card):
         c = ws.cell(row=row, column=1, value=text)
         c.font, c.alignment = st["red"], Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
@@ -1815,7 +1807,7 @@ def _rules_skeleton(set_id: str, field_node: _TNode, rows: dict[str, int]) -> st
     """A rules file with no rules yet (``parindex check`` lists each leaf as ``missing_rule``) and,
     as comments, a stub per leaf that becomes a valid rule once uncommented and filled in."""
     out = [f"# Lĩnh vực {field_node.code}: {field_node.title}",
-           f"# Khung quy tắc do 'parindex import-criteria' tạo. Mỗi tiêu chí thành phần cần đúng một quy tắc;",
+           "# Khung quy tắc do 'parindex import-criteria' tạo. Mỗi tiêu chí thành phần cần đúng một quy tắc;",
            "# cho đến khi viết xong, 'parindex check' báo missing_rule cho từng mã dưới đây.",
            "# Cách làm: bỏ dấu '# ' ở một khối, sửa các chỗ TODO, và đổi 'rules: []' thành 'rules:'.",
            "# Các loại quy tắc: threshold | ratio | count | boolean | deadline | external | all | any",

@@ -8,7 +8,7 @@ import textwrap
 from typing import Any
 
 from .explain import pts
-from .scorecard import ILLUSTRATIVE_NOTICE, OUTCOME_VI, Scorecard
+from .scorecard import OUTCOME_VI, Scorecard
 
 FORMATS = ("table", "json", "markdown", "csv")
 
@@ -17,13 +17,7 @@ def _header(card: Scorecard) -> list[str]:
     lines = [f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {card.year}",
              f"Đơn vị: {card.department}",
              f"Bộ tiêu chí: {card.criteria_title} [{card.criteria_set}]"]
-    if card.constructed_example:
-        lines.append("Số liệu: VÍ DỤ DỰNG SẴN, không phải số liệu thật của đơn vị.")
-    if card.points_status == "illustrative":
-        lines.append(f"Lưu ý: {ILLUSTRATIVE_NOTICE}")
-    if card.overrides:
-        lines.append("Giá trị thử (--set): " + ", ".join(card.overrides))
-    return lines
+    return lines + card.notices()
 
 
 def _total_lines(card: Scorecard) -> list[str]:

@@ -123,6 +123,17 @@ class Scorecard(_Frozen):
     warnings: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
 
+    def notices(self) -> list[str]:
+        """Vietnamese notices every report must show: constructed data, illustrative points, --set values."""
+        out = []
+        if self.constructed_example:
+            out.append("Số liệu: VÍ DỤ DỰNG SẴN (constructed example), không phải số liệu thật của đơn vị.")
+        if self.points_status == "illustrative":
+            out.append(f"Lưu ý: {ILLUSTRATIVE_NOTICE}")
+        if self.overrides:
+            out.append("Giá trị thử (--set), không phải số liệu đã nộp: " + ", ".join(self.overrides))
+        return out
+
     def node(self, code: str) -> NodeResult:
         for n in self.nodes:
             if n.code == code:

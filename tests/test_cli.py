@@ -197,7 +197,7 @@ def test_set_changes_the_score(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_set_is_shown_in_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "score", TYPICAL, "--set", "3.4.1=0.98")
-    assert code == 0 and "Giá trị thử (--set): 3.4.1=0.98" in out
+    assert code == 0 and "Giá trị thử (--set), không phải số liệu đã nộp: 3.4.1=0.98" in out
 
 
 def test_set_on_explain(capsys: pytest.CaptureFixture[str]) -> None:
