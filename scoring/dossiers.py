@@ -30,9 +30,6 @@ from typing import TYPE_CHECKING, Any, Callable
 from .errors import InputError, Problem, ProblemList, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-    import pandas as pd
-
     from .evidence import EvidenceFile
     from .rules import Bundle
 
@@ -554,8 +551,6 @@ class _ByteCells(_Cells):
 
     def _words(self, count: int) -> Any:
         """The first 8*count bytes of every cell as an (n, count) uint64 array, zero past the cell's end."""
-        import numpy as np
-
         have = self.words
         if have is not None and have.shape[1] >= count:
             return have[:, :count]
@@ -1735,7 +1730,6 @@ def read_procedures(path: str | Path, mapping: Mapping | None = None) -> Catalog
             raise InputError(Problem("bad_csv", f"tệp CSV không đọc được ({exc})", file=file)) from None
         rows = np.arange(len(raw)) + first_row
         cols = {c: raw[p].to_numpy(dtype=object) for c, p in positions.items()}
-        present = tuple(positions)
     problems = ProblemList()
     codes: list[str] = []
     names: dict[str, str] = {}
