@@ -17,9 +17,16 @@ from typing import Any, Callable
 
 from .errors import InputError, ParindexError, Problem
 
-#: Optional modules that add sub-commands (each defines ``register(subparsers, common)``).
-EXTENSIONS = ("scoring.dossiers", "scoring.simulate", "scoring.plan", "scoring.audit", "scoring.excel",
-              "scoring.compare")
+#: Modules that add sub-commands (each defines ``register(subparsers)``), by the commands they add.
+#: Only the module of the command being run is imported, so each command starts fast.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "scoring.dossiers": ("indicators",),
+    "scoring.simulate": ("whatif", "simulate"),
+    "scoring.plan": ("plan",),
+    "scoring.audit": ("audit",),
+    "scoring.excel": ("template", "export", "import-evidence", "import-criteria"),
+    "scoring.compare": ("compare",),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -197,7 +204,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``command`` only that command's extension module is imported."""
     parser = _Parser(prog="parindex", description="Chấm điểm Chỉ số cải cách hành chính (PAR INDEX) cấp sở "
                                                   "và giải thích từng điểm bị mất.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
@@ -225,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-dossiers", action="store_true", help="list every dossier behind a loss, not the first 5")
     p.set_defaults(func=cmd_explain)
 
-    for name in EXTENSIONS:
+    for name, commands in EXTENSIONS.items():
+        if command is not None and command not in commands:
+            continue
         if importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)
@@ -244,14 +254,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        parser = build_parser()
+        known = {c for commands in EXTENSIONS.values() for c in commands} | {"check", "score", "explain"}
+        command = next((a for a in argv if not a.startswith("-")), None)
+        parser = build_parser(command if command in known else None)
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except ParindexError as exc:
         for p in exc.problems:
             sys.stderr.write(p.format() + "\n")
-        if len(exc.problems) > 1:
-            sys.stderr.write(f"{len(exc.problems)} lỗi (problems).\n")
+        total = getattr(exc, "total", len(exc.problems))  # bad dossier rows: only the first few are listed
+        if total > 1:
+            sys.stderr.write(f"{total} lỗi (problems).\n")
         if debug:
             traceback.print_exc()
         return exc.exit_code
