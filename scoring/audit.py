@@ -34,6 +34,7 @@ from .evidence import (
     format_number,
     format_value,
     parse_value,
+    same_as_stated,
 )
 from .rules import Bundle, CompiledRule
 from .scorecard import ILLUSTRATIVE_NOTICE, Scorecard
@@ -540,7 +541,7 @@ class _Auditor:
             except ValueError_:
                 unreadable.append(name)
         differ = [n for n, v in stated.items()
-                  if n in values and not _same(r.spec(n).type, leaf.stated_values[n], v, values[n])]
+                  if n in values and not same_as_stated(r.spec(n).type, leaf.stated_values[n], v, values[n])]
         if not differ and not unreadable:
             return
 
@@ -726,22 +727,6 @@ class _Auditor:
                          subject=claim.id, line=claim.line, title=title)
             for doc in claim.documents:
                 self.check_document(code, None, None, doc, risk_fn=risk, title=title)
-
-
-def _same(kind: str, raw: Any, stated: Any, computed: Any) -> bool:
-    """A stated rate equals the computed one when it is the computed rate rounded as the clerk wrote it
-    ("83,5%" for 83,47%); everything else must be equal."""
-    if kind != "rate" or stated == computed:
-        return stated == computed
-    text = str(getattr(raw, "raw", None) or raw).strip().replace(",", ".")
-    if "/" in text:
-        return False
-    percent = text.endswith("%")
-    digits = text.rstrip("%").strip()
-    places = len(digits.partition(".")[2]) - (0 if percent else 2)
-    scaled = Decimal(computed.numerator * 100) / Decimal(computed.denominator)
-    return scaled.quantize(Decimal(1).scaleb(-max(places, 0)), rounding=ROUND_HALF_UP) == \
-        Decimal(stated.numerator * 100) / Decimal(stated.denominator)
 
 
 def _claim_text(rule: CompiledRule, node: Any) -> str:

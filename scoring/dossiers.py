@@ -2145,7 +2145,7 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, args: argparse.Namespace)
     the stated one (kept in ``stated_values``; a disagreement becomes a warning), the name is
     added to ``computed``, and the dossiers behind a loss are attached to the leaf.
     """
-    from .evidence import Document, LeafEvidence, ValueError_, format_value, parse_value
+    from .evidence import Document, LeafEvidence, ValueError_, format_value, parse_value, same_as_stated
 
     period = parse_period(args.period) if getattr(args, "period", None) else Period.year(ev.year)
     result = _load(args, period)
@@ -2192,7 +2192,7 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, args: argparse.Namespace)
                         said = parse_value(spec.type, raw)
                     except ValueError_:
                         said = None
-                    same = said is not None and _same_stated(spec.type, raw, said, value)
+                    same = said is not None and same_as_stated(spec.type, raw, said, value)
                     if not same:
                         warnings.append(f"{code}: tệp kiểm chứng ghi «{spec.description}» là "
                                         f"{format_value(spec.type, said) if said is not None else repr(raw)}, nhưng tính "
@@ -2233,24 +2233,6 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, args: argparse.Namespace)
         warnings.append(note)
     warnings.extend(result.notes)
     return ev.model_copy(update={"evidence": evidence, "warnings": tuple(warnings)})
-
-
-def _same_stated(kind: str, raw: Any, stated: Any, computed: Any) -> bool:
-    """A stated rate agrees with the computed one when it is the computed rate rounded the way it was
-    written ("83,5%" for 83,47 %, "98%" for 98,01 %), as `parindex audit` judges it; other values
-    must be equal."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    if kind != "rate" or stated == computed:
-        return bool(stated == computed)
-    text = str(getattr(raw, "raw", None) or raw).strip().replace(",", ".")
-    if "/" in text:
-        return False
-    percent = text.endswith("%")
-    places = len(text.rstrip("%").strip().partition(".")[2]) - (0 if percent else 2)
-    scaled = Decimal(computed.numerator * 100) / Decimal(computed.denominator)
-    rounded = scaled.quantize(Decimal(1).scaleb(-max(places, 0)), rounding=ROUND_HALF_UP)
-    return bool(rounded == Decimal(stated.numerator * 100) / Decimal(stated.denominator))
 
 
 # ------------------------------------------------------------------ command line

@@ -136,7 +136,10 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
             parsed = _parse(rule, name, raw, where, problems)
             if parsed is not None:
                 values[name] = parsed
-                refs.append(_value_ref(rule, name, parsed, ev, where))
+                ref = _value_ref(rule, name, parsed, ev, where)
+                if name in leaf.computed:
+                    ref = ref.model_copy(update={"text": ref.text + " (tính từ tệp hồ sơ)"})
+                refs.append(ref)
         for doc in leaf.documents:
             refs.append(EvidenceRef(kind="document", name=doc.number or "", text=doc.label(),
                                     file=ev.file, line=doc.line))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -191,6 +191,24 @@ def parse_points(value: Any) -> Decimal:
     if dec < 0:
         raise ValueError_(f"points {value} are negative")
     return dec
+
+
+def same_as_stated(kind: str, raw: Any, stated: Any, computed: Any) -> bool:
+    """Does a value the clerk typed agree with the one computed from data?
+
+    A rate agrees when it is the computed rate rounded the way it was written ("83,5%" for
+    83,47 %, "98%" for 98,01 %); other values must be equal.
+    """
+    if kind != "rate" or stated == computed:
+        return bool(stated == computed)
+    text = str(getattr(raw, "raw", None) or raw).strip().replace(",", ".")
+    if "/" in text:
+        return False
+    percent = text.endswith("%")
+    places = len(text.rstrip("%").strip().partition(".")[2]) - (0 if percent else 2)
+    scaled = Decimal(computed.numerator * 100) / Decimal(computed.denominator)
+    rounded = scaled.quantize(Decimal(1).scaleb(-max(places, 0)), rounding=ROUND_HALF_UP)
+    return bool(rounded == Decimal(stated.numerator * 100) / Decimal(stated.denominator))
 
 
 def parse_value(kind: ValueType, value: Any) -> Any:

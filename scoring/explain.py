@@ -62,8 +62,8 @@ def _leaf_block(i: int, n: NodeResult, markdown: bool, all_dossiers: bool = Fals
     for label, ids in n.dossiers.items():
         shown = ids if all_dossiers else ids[:DOSSIERS_SHOWN]
         more = len(ids) - len(shown)
-        lines.append(f"{bullet}{label} ({len(ids)} hồ sơ): {', '.join(shown)}"
-                     + (f" … và {more} hồ sơ khác (xem tất cả: --all-dossiers)" if more else ""))
+        lines.append(f"{bullet}{label} ({len(ids)}): {', '.join(shown)}"
+                     + (f" … và {more} mục khác (xem tất cả: --all-dossiers)" if more else ""))
     if n.guidance:
         lines.append(f"{bullet}Cần làm: {n.guidance}")
     return lines

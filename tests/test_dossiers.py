@@ -273,7 +273,7 @@ def test_explain_names_the_late_dossiers(tmp_path: Path, capsys: pytest.CaptureF
     dossiers = write(tmp_path / "ho-so.csv", rows)
     code, out, err = run("explain", str(EVIDENCE), "--dossiers", str(dossiers), capsys=capsys)
     assert code == 0, err
-    assert "Hồ sơ trễ hạn chưa có văn bản xin lỗi (7 hồ sơ): R00000, R00001, R00002, R00003, R00004 … và 2" in out
+    assert "Hồ sơ trễ hạn chưa có văn bản xin lỗi (7): R00000, R00001, R00002, R00003, R00004 … và 2" in out
     code, out, _ = run("explain", str(EVIDENCE), "--dossiers", str(dossiers), "--all-dossiers", capsys=capsys)
     assert "R00005, R00006" in out
 
@@ -668,6 +668,6 @@ def test_doc_lists_every_column_and_indicator() -> None:
     ("49/50", Fraction(4899, 5000), False),
 ])
 def test_stated_rate_agrees_when_rounded_as_written(raw: str, computed: Fraction, same: bool) -> None:
-    from scoring.evidence import parse_rate
+    from scoring.evidence import parse_rate, same_as_stated
 
-    assert d._same_stated("rate", raw, parse_rate(raw), computed) is same
+    assert same_as_stated("rate", raw, parse_rate(raw), computed) is same
