@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import InputError, Problem, ProblemList, did_you_mean
+from .yamlio import check_input_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from .evidence import EvidenceFile
@@ -1000,15 +1001,6 @@ class BadRowsError(InputError):
         self.total = total
 
 
-def _check_path(path: Path, what: str) -> None:
-    name = str(path)
-    if not path.exists():
-        raise InputError(Problem("file_not_found", f"{what} '{name}' does not exist", file=name,
-                                 hint="check the path and spelling"))
-    if path.is_dir():
-        raise InputError(Problem("not_a_file", f"'{name}' is a folder, not a {what}", file=name))
-
-
 def _encoding_problem(path: Path) -> Problem:
     """Find the first byte that is not UTF-8 and say where it is and what the file probably is."""
     name = str(path)
@@ -1458,7 +1450,7 @@ def read_dossiers(path: str | Path, mapping: Mapping | None = None, skip_bad_row
     or more). ``fast=False`` uses pandas' CSV parser for every block (the fallback path).
     """
     path = Path(path)
-    _check_path(path, "dossier file")
+    check_input_file(path, "dossier file")
     mapping = mapping or Mapping()
     tm = mapping.dossiers
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -1711,7 +1703,7 @@ def read_procedures(path: str | Path, mapping: Mapping | None = None) -> Catalog
     import pandas as pd
 
     path = Path(path)
-    _check_path(path, "procedure catalogue")
+    check_input_file(path, "procedure catalogue")
     tm = (mapping or Mapping()).procedures
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         cols, rows, used, present, file = _read_xlsx(path, tm, PROCEDURE_COLUMNS, "danh mục TTHC")

@@ -112,14 +112,20 @@ _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def read_text(path: Path, what: str = "file", max_bytes: int = MAX_BYTES) -> str:
-    """Read a UTF-8 text file (BOM allowed) or raise an InputError naming the problem."""
+def check_input_file(path: Path, what: str = "file") -> None:
+    """Raise an InputError unless ``path`` is an existing file."""
     name = str(path)
     if not path.exists():
         raise InputError(Problem("file_not_found", f"{what} '{name}' does not exist", file=name,
                                  hint="check the path and spelling"))
     if path.is_dir():
         raise InputError(Problem("not_a_file", f"'{name}' is a folder, not a file ({what})", file=name))
+
+
+def read_text(path: Path, what: str = "file", max_bytes: int = MAX_BYTES) -> str:
+    """Read a UTF-8 text file (BOM allowed) or raise an InputError naming the problem."""
+    name = str(path)
+    check_input_file(path, what)
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(Problem("file_too_large",
