@@ -158,7 +158,8 @@ def test_points_mismatch_scale(bundled: Copy) -> None:
 
 
 def test_missing_source_for_official_points(bundled: Copy) -> None:
-    bundled.edit(CRITERIA, '{code: "8.1.1", title: "Hài lòng về tiếp cận dịch vụ", max_points: 3}',
+    bundled.edit(CRITERIA, '{code: "8.1.1", title: "Hài lòng về tiếp cận dịch vụ", max_points: 3, '
+                           'source: "Nội dung SIPAS theo DOMAIN.md; mã do parindex đặt"}',
                  '{code: "8.1.1", title: "Hài lòng về tiếp cận dịch vụ", max_points: 3, points_status: official}')
     p = the(bundled.problems(), "missing_source")
     assert p.subject == "8.1.1" and p.line == bundled.line(CRITERIA, 'code: "8.1.1"')
