@@ -86,15 +86,11 @@ def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
 
 
 def _rows_xlsx(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[_Cell]]], str]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    from .excel import open_workbook
 
-    try:
-        formulas = load_workbook(path, data_only=False, read_only=False)
-        values = load_workbook(path, data_only=True, read_only=False)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise InputError(Problem("unreadable_workbook", f"cannot read the workbook: {exc}", file=str(path),
-                                 hint="save it again from Excel as .xlsx")) from None
+    data = path.read_bytes()
+    formulas = open_workbook(data, str(path), data_only=False)
+    values = open_workbook(data, str(path), data_only=True)
     names = formulas.sheetnames
     if sheet is not None and sheet not in names:
         raise InputError(Problem("unknown_sheet", f"no sheet '{sheet}' in the workbook", file=str(path),

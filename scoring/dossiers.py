@@ -1113,13 +1113,13 @@ def _head_info(path: Path, tm: TableMapping, specs: dict[str, ColumnSpec], what:
         head = handle.read(1 << 16)
     if not head.strip():
         raise InputError(Problem("empty_file", "tệp rỗng (empty file)", file=name, hint="xuất lại tệp từ hệ thống"))
+    if head[:4] == b"PK\x03\x04":  # before the NUL check: a zip archive holds NUL bytes too
+        raise InputError(Problem("wrong_format", "tệp là bảng tính Excel nhưng không có đuôi .xlsx", file=name,
+                                 hint="đổi đuôi tệp thành .xlsx"))
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4096]:
         raise InputError(Problem("bad_encoding", "tệp được lưu dạng UTF-16 (Unicode của Excel), không phải UTF-8 "
                                                  "(file is UTF-16, not UTF-8)", file=name, line=1,
                                  hint="trong Excel chọn Lưu dạng 'CSV UTF-8 (Comma delimited)'"))
-    if head[:4] == b"PK\x03\x04":
-        raise InputError(Problem("wrong_format", "tệp là bảng tính Excel nhưng không có đuôi .xlsx", file=name,
-                                 hint="đổi đuôi tệp thành .xlsx"))
     start = 3 if head[:3] == b"\xef\xbb\xbf" else 0
     try:
         head[start:].decode("utf-8")
@@ -1414,6 +1414,7 @@ def _read_block(job: _BlockJob) -> _Block:
     if split is None:
         data = buf[:size].tobytes()
         del buf
+        _check_row_widths(data, job.delimiter, job.width)  # pandas would silently drop surplus cells
         usecols = sorted(set(job.positions.values()))
         dtypes = {pos: (object if COLUMNS[name].kind in ("id", "date") else "category")
                   for name, pos in job.positions.items()}
@@ -1428,6 +1429,31 @@ def _read_block(job: _BlockJob) -> _Block:
     block = _convert(cells, rows, job.headers, job.values_map, job.path)
     block.fast = split is not None
     return block
+
+
+class _TooManyCells(Exception):
+    def __init__(self, line: int, width: int):
+        super().__init__(f"line {line}: dòng có nhiều ô hơn {width} cột của dòng tiêu đề (more cells than the header)")
+
+
+def _check_row_widths(data: bytes, delimiter: str, width: int) -> None:
+    """Refuse a record with more cells than the header (only on the slow path, for odd blocks)."""
+    import csv
+
+    reader = csv.reader(io.StringIO(data.decode("utf-8")), delimiter=delimiter, quotechar='"')
+    for row in reader:
+        if len(row) > width:
+            raise _TooManyCells(reader.line_num, width)
+
+
+def _csv_message(message: str) -> str:
+    """pandas' parser messages, in words a clerk can act on."""
+    if "EOF inside string" in message:
+        return "có dấu ngoặc kép mở mà không đóng (unclosed quote)"
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if m:
+        return f"line {m[2]}: dòng có {m[3]} ô nhưng dòng tiêu đề có {m[1]} cột"
+    return message.split(": ", 1)[-1] if message.startswith(("ValueError", "ParserError", "_TooManyCells")) else message
 
 
 def _run_block(job: _BlockJob) -> Any:
@@ -1522,10 +1548,11 @@ def _read_csv(path: Path, tm: TableMapping, workers: int | None, fast: bool
         if isinstance(result, tuple):
             if result[0] == "encoding":
                 raise InputError(_encoding_problem(path))
-            message = str(result[1])
+            message = _csv_message(str(result[1]))
             m = re.search(r"line (\d+)", message)
             line = first_line + lines_before + int(m[1]) - 1 if m else None
-            raise InputError(Problem("bad_csv", f"tệp CSV không đọc được ({message})", file=name, line=line,
+            message = re.sub(r"^line \d+: ", "", message)
+            raise InputError(Problem("bad_csv", f"tệp CSV không đọc được: {message}", file=name, line=line,
                                      hint="mỗi dòng phải có đúng số cột như dòng tiêu đề; ô có dấu phẩy phải để trong "
                                           "ngoặc kép"))
         shift = first_row + offset

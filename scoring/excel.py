@@ -874,6 +874,20 @@ def _default_bundle(set_id: str, criteria_dir: Any = None, rules_dir: Any = None
     return load_bundle(criteria_dir, rules_dir, set_id)
 
 
+def open_workbook(data: bytes, name: str, data_only: bool) -> Any:
+    """Open workbook bytes with openpyxl; a damaged or non-xlsx file is bad input, said in words."""
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(io.BytesIO(data), data_only=data_only)
+    except Exception:  # noqa: BLE001 - zip/XML errors of a damaged, renamed or non-xlsx file
+        kind = "a zip archive that is not a workbook" if data[:4] == b"PK\x03\x04" else "not a zip archive"
+        raise InputError(Problem(
+            "unreadable_workbook",
+            f"tệp không phải bảng tính Excel (.xlsx) hoặc đã bị hỏng (not an .xlsx workbook: {kind})",
+            file=name, hint="mở tệp bằng Excel và lưu lại dạng Excel Workbook (.xlsx)")) from None
+
+
 def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: Any = None,
                            rules_dir: Any = None) -> EvidenceFile:
     """Read a filled evidence workbook strictly; the workbook is never modified.
@@ -883,7 +897,6 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
     Codes and evidence names are checked against ``bundle`` (default: the criteria set named in the
     workbook, from ``criteria_dir``/``rules_dir`` or the bundled folders, when it loads).
     """
-    from openpyxl import load_workbook
 
     path = Path(path)
     name = str(path)
@@ -895,11 +908,7 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
         raise InputError(Problem("file_too_large", f"workbook is {size:,} bytes; the limit is {MAX_WORKBOOK_BYTES:,}",
                                  file=name))
     data = path.read_bytes()  # read once: the file itself is never opened for writing
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=False)
-    except Exception as exc:  # noqa: BLE001 - zip/XML errors of a damaged or non-xlsx file
-        raise InputError(Problem("unreadable_workbook", f"cannot read the workbook: {type(exc).__name__}: {exc}",
-                                 file=name, hint="save it again from Excel as .xlsx (Excel Workbook)")) from None
+    wb = open_workbook(data, name, data_only=False)
     rd = _Reader(path, wb)
     if INSTRUCTIONS not in wb.sheetnames:
         raise InputError(Problem("not_an_evidence_workbook",
@@ -1592,7 +1601,6 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
                           scale: Decimal | None = None) -> ImportedCriteria:
     """Turn a province's criteria table into a criteria file (text) and a rules skeleton, and check
     the result with :func:`scoring.criteria.load_criteria`; problems name the sheet rows."""
-    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
     from .criteria import load_criteria
@@ -1608,12 +1616,8 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
         raise InputError(Problem("bad_id", f"criteria set id '{set_id}' must be lower-case letters, digits and '-'",
                                  subject="--id", hint="e.g. son-la-cap-so-2025"))
     data = path.read_bytes()
-    try:
-        wb_f = load_workbook(io.BytesIO(data), data_only=False)
-        wb_v = load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as exc:  # noqa: BLE001 - damaged or non-xlsx file
-        raise InputError(Problem("unreadable_workbook", f"cannot read the table: {type(exc).__name__}: {exc}",
-                                 file=table, hint="save it again from Excel as .xlsx")) from None
+    wb_f = open_workbook(data, table, data_only=False)
+    wb_v = open_workbook(data, table, data_only=True)
     if sheet is not None and sheet not in wb_f.sheetnames:
         raise InputError(Problem("unknown_sheet", f"no sheet '{sheet}' in the table", file=table, subject="--sheet",
                                  hint=did_you_mean(sheet, wb_f.sheetnames) or f"sheets: {', '.join(wb_f.sheetnames)}"))

@@ -225,7 +225,7 @@ def load_peers(path: Path | str, department: str | None = None, year: int | None
         kept = [r for r in parsed if r[1] in (None, year)]
         if not kept:
             years = sorted({r[1] for r in parsed if r[1] is not None})
-            raise InputError(Problem("no_peers_for_year", f"no peer result for year {year} (the file has {years})",
+            raise InputError(Problem("no_peers_for_year", f"no peer result for year {year} (the file has {', '.join(str(y) for y in years) or 'no year'})",
                                      file=name, hint="use the peers of the assessment year"))
     else:
         kept = parsed

@@ -346,7 +346,7 @@ class VectorScorer:
         ``workers`` threads share the chunks (default: one per CPU)."""
         missing = [c for c in self.codes if c not in columns]
         if missing:
-            raise DefinitionError(Problem("incomplete_batch", f"no pool for {', '.join(missing)}"))
+            raise EngineError(Problem("incomplete_batch", f"no pool for {', '.join(missing)}"))
         adj = hundredths(bonus, "bonus") - hundredths(penalty, "penalty")
         pools = [columns[c] for c in self.codes]
         # leaves whose maximum can move in this batch: they did not arise under exclude/redistribute, or

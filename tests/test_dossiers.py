@@ -506,6 +506,19 @@ def test_newline_inside_quotes_falls_back_to_pandas(tmp_path: Path) -> None:
     assert list(table.frame["unit"]) == ["Phòng\nA", 'Phòng "B"']
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path: Path, fast: bool) -> None:
+    """An unquoted comma in a cell shifts the row; pandas would silently drop the surplus cell."""
+    path = tmp_path / "ragged.csv"
+    path.write_text("dossier_id,received_at,due_at,finished_at,supplement_requests,paused_days,withdrawn,unit\n"
+                    "A,2025-01-02,2025-01-09,,0,0,false,Phòng A\n"
+                    "B,2025-01-02,2025-01-09,,0,0,false,Phòng A, B\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        d.read_dossiers(path, fast=fast)
+    p = info.value.problems[0]
+    assert p.code == "bad_csv" and p.line == 3 and "nhiều ô hơn 8 cột" in p.message
+
+
 def test_several_processes_give_the_same_table(tmp_path: Path) -> None:
     rows = [row(i, supplements=2 if i % 50 == 0 else 0) for i in range(3000)]
     rows[2999] = row(5)  # a duplicate across the blocks

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, SAMPLES
 from scoring.engine import _split, score
-from scoring.errors import DefinitionError
+from scoring.errors import DefinitionError, EngineError
 from scoring.evidence import EvidenceFile, load_evidence, parse_value
 from scoring.rules import Branch, Bundle, Cmp, CompiledRule, load_bundle
 from scoring.vector import (
@@ -346,6 +346,6 @@ def test_survey_points_finer_than_hundredths_are_a_problem_of_that_value(scorer:
 
 
 def test_scorer_needs_every_leaf(scorer: VectorScorer, evidences: list[EvidenceFile]) -> None:
-    with pytest.raises(DefinitionError):
+    with pytest.raises(EngineError):
         scorer.score({}, 1)
     assert Path(SAMPLE_FILES[0]).exists()
