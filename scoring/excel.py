@@ -272,7 +272,8 @@ def _check_exportable(bundle: Any, ev: EvidenceFile) -> None:
             continue
         if leaf.computed or leaf.stated_values or leaf.dossiers:
             problems.add("computed_values", "values computed from dossiers cannot be exported",
-                         **where, hint="export the evidence file itself, without --dossiers")
+                         **where, hint="remove 'computed:' and 'stated_values:' written by a tool, or export the "
+                                       "file the values were typed in")
         specs = {s.name: s for s in rule.rule.evidence}
         for name, raw in leaf.values.items():
             w = {**where, "line": leaf.value_lines.get(name, leaf.line)}
@@ -302,7 +303,7 @@ def _check_exportable(bundle: Any, ev: EvidenceFile) -> None:
                              hint="'item' only links a document to a dated item of a sub-criterion; remove it")
     if ev.warnings:
         problems.add("computed_values", "the evidence carries notes added by tools (warnings)", file=ev.file,
-                     hint="export the evidence file itself, without --dossiers")
+                     hint="remove 'warnings:' written by a tool, or export the file the values were typed in")
     problems.raise_if_any(InputError)
 
 
@@ -997,7 +998,8 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
     head, col = found
     rd.merged(ws, head)
     if ws.max_row > MAX_ROWS:
-        rd.add("too_many_rows", f"trang có {ws.max_row} dòng; giới hạn {MAX_ROWS}", ws.title)
+        rd.add("too_many_rows", f"trang có {ws.max_row} dòng; giới hạn {MAX_ROWS}", ws.title,
+               hint="xóa các dòng thừa ở cuối trang (Ctrl+End cho biết ô cuối cùng Excel còn giữ)")
         return
     data_keys = ["code", "name", "item", "value", "na", "justification", "note"] + [c.key for c in _DOC_COLS]
     types_vi = {_norm(v): k for k, v in TYPE_VI.items()}

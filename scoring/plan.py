@@ -154,7 +154,7 @@ def load_options(path: Path | str, bundle: Bundle, ev: EvidenceFile) -> OptionsF
                 elif other not in all_ids:
                     problems.add("unknown_option", f"'{opt.id}' {kind} '{other}', which is not an option id",
                                  file=name, line=opt.line_of(kind), subject=opt.id,
-                                 hint=did_you_mean(other, ids) or f"ids: {', '.join(sorted(ids))}")
+                                 hint=did_you_mean(other, ids - {opt.id}) or f"ids: {', '.join(sorted(ids))}")
     problems.raise_if_any()
     cycle = _requires_cycle(options)
     if cycle:
@@ -414,7 +414,9 @@ def build_model(bundle: Bundle, ev: EvidenceFile, options: OptionsFile, scorer: 
         for j, p in found:
             who = [opts[o].id for r, (gi, a) in enumerate(rows) if gi == gi_of and idx[r] == j
                    for o in g.assignments[a] if o is not None]
-            problems.append(Problem(p.code, f"options {', '.join(sorted(set(who)))} together: {p.message}",
+            names = sorted(set(who))
+            lead = f"option {names[0]}" if len(names) == 1 else f"options {', '.join(names)} together"
+            problems.append(Problem(p.code, f"{lead}: {p.message}",
                                     file=options.file, subject=code, hint=p.hint))
         columns[code] = (pool, idx)
     if problems:
