@@ -34,10 +34,13 @@ _FALSE = {"false", "no", "không", "khong", "0", "", "sai", "n", "chưa", "chua"
 
 
 class ValueError_(ValueError):
-    """A value that cannot be read as its declared type; message is user-facing."""
+    """A value that cannot be read as its declared type; message is user-facing.
 
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
+    ``vi`` is the Vietnamese sentence for the Office; the English one follows in brackets.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, vi: str | None = None):
+        super().__init__(f"{vi} ({message})" if vi else message)
         self.hint = hint
 
 
@@ -65,8 +68,8 @@ def to_fraction(value: Any) -> Fraction:
     result = _to_fraction(value)
     if abs(result) > MAX_MAGNITUDE:
         shown = getattr(value, "raw", None) or value
-        raise ValueError_(f"{shown} is too large for a figure in an assessment",
-                          "check the number; at most 1.000.000.000.000.000")
+        raise ValueError_(f"{shown} is too large for a figure in an assessment", vi=f"số {shown} quá lớn",
+                          hint="kiểm tra lại số liệu; tối đa 1.000.000.000.000.000 (check the number)")
     return result
 
 
@@ -92,11 +95,13 @@ def _to_fraction(value: Any) -> Fraction:
         try:
             dec = Decimal(text)
         except InvalidOperation:
-            raise ValueError_(f"'{value}' is not a number", "write digits, e.g. 12 or 12.5") from None
+            raise ValueError_(f"'{value}' is not a number", "viết chữ số, ví dụ 12 hoặc 12,5 (write digits)",
+                              vi=f"'{value}' không phải là số") from None
         if not dec.is_finite():
             raise ValueError_(f"'{value}' is not a finite number")
         return Fraction(dec)
-    raise ValueError_(f"expected a number, got {_what(value)}", "write one number, e.g. 12 or 12.5")
+    raise ValueError_(f"expected a number, got {_what(value)}", "viết một số, ví dụ 12 hoặc 12,5 (write one number)",
+                      vi="cần một số")
 
 
 def parse_rate(value: Any) -> Fraction:
@@ -109,7 +114,8 @@ def parse_rate(value: Any) -> Fraction:
             num, _, den = text.partition("/")
             n, d = _to_fraction(num), _to_fraction(den)  # the parts may be large; the rate is checked below
             if d == 0:
-                raise ValueError_(f"'{value}' divides by zero", "a rate a/b needs b > 0")
+                raise ValueError_(f"'{value}' divides by zero", "tỷ lệ a/b cần b > 0 (a rate a/b needs b > 0)",
+                                  vi=f"'{value}' chia cho 0")
             rate = n / d
         else:
             rate = to_fraction(text)
@@ -117,8 +123,8 @@ def parse_rate(value: Any) -> Fraction:
         rate = to_fraction(value)
     if rate < 0 or rate > 1:
         shown = getattr(value, "raw", None) or value
-        raise ValueError_(f"rate {shown} is outside 0–1",
-                          "write a rate as 0.98, 98% or 49/50")
+        raise ValueError_(f"rate {shown} is outside 0–1", vi=f"tỷ lệ {shown} nằm ngoài khoảng 0–1",
+                          hint="viết tỷ lệ dạng 0,98, 98% hoặc 49/50 (write a rate as 0.98, 98% or 49/50)")
     return rate
 
 
@@ -128,16 +134,20 @@ def parse_count(value: Any) -> int:
     if isinstance(value, str):
         text = value.strip().replace(" ", "").replace("\u00a0", "")
         if not re.fullmatch(r"-?\d+", text):
-            raise ValueError_(f"'{value}' is not a whole number", "write digits only, e.g. 4900")
+            raise ValueError_(f"'{value}' is not a whole number", "chỉ viết chữ số, ví dụ 4900 (write digits only)",
+                              vi=f"'{value}' không phải số nguyên")
         value = int(text)
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError_(f"{getattr(value, 'raw', value)} is not a whole number")
+            raise ValueError_(f"{getattr(value, 'raw', value)} is not a whole number",
+                              vi=f"{getattr(value, 'raw', value)} không phải số nguyên")
         value = int(value)
     if not isinstance(value, int):
-        raise ValueError_(f"expected a whole number, got {_what(value)}", "write one whole number, e.g. 4900")
+        raise ValueError_(f"expected a whole number, got {_what(value)}",
+                          "viết một số nguyên, ví dụ 4900 (write one whole number)", vi="cần một số nguyên")
     if value < 0:
-        raise ValueError_(f"count {value} is negative", "a count is 0 or more")
+        raise ValueError_(f"count {value} is negative", "số lượng từ 0 trở lên (a count is 0 or more)",
+                          vi=f"số lượng {value} là số âm")
     return value
 
 
@@ -152,7 +162,8 @@ def parse_bool(value: Any) -> bool:
             return True
         if text in _FALSE and text:
             return False
-    raise ValueError_(f"'{value}' is not yes/no", "write có/không (or true/false)")
+    raise ValueError_(f"'{value}' is not yes/no", "viết có hoặc không (write có/không or true/false)",
+                      vi=f"'{value}' không phải có/không")
 
 
 _DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
@@ -175,12 +186,15 @@ def parse_date(value: Any) -> dt.date:
         except ValueError as exc:
             if isinstance(exc, ValueError_):
                 raise
-            raise ValueError_(f"'{value}' is not a real date ({exc})", "check day and month (dd/mm/yyyy)") from None
+            raise ValueError_(f"'{value}' is not a real date ({exc})",
+                              "kiểm tra ngày và tháng (check day and month, dd/mm/yyyy)",
+                              vi=f"'{value}' không phải ngày có thật") from None
     return _bad_date(value)
 
 
 def _bad_date(value: Any) -> dt.date:
-    raise ValueError_(f"'{value}' is not a date", "write dd/mm/yyyy (e.g. 15/07/2025) or yyyy-mm-dd")
+    raise ValueError_(f"'{value}' is not a date", "viết dd/mm/yyyy (ví dụ 15/07/2025) hoặc yyyy-mm-dd",
+                      vi=f"'{value}' không phải ngày tháng")
 
 
 def parse_points(value: Any) -> Decimal:
@@ -189,7 +203,7 @@ def parse_points(value: Any) -> Decimal:
     if Fraction(dec) != frac:
         raise ValueError_(f"{value} has too many decimals for points")
     if dec < 0:
-        raise ValueError_(f"points {value} are negative")
+        raise ValueError_(f"points {value} are negative", vi=f"điểm {value} là số âm")
     return dec
 
 
