@@ -129,7 +129,7 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                 hint = did_you_mean(name, declared) or f"this rule reads: {', '.join(sorted(declared))}"
                 if str(name)[:1].isdigit():
                     hint = "a comma inside {…} starts a new key: quote decimal-comma values, e.g. \"83,5%\""
-                problems.add("unknown_evidence", f"'{code}' has no evidence named '{name}'", **where, hint=hint)
+                problems.add("unknown_evidence", f"mục '{code}' không có số liệu tên '{name}' ('{code}' has no evidence named '{name}')", **where, hint=hint)
                 continue
             if raw is None or raw == "":
                 continue
@@ -159,12 +159,13 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                 problems.add("bad_value", f"--set {code}={raw}: {exc}", **set_where, hint=exc.hint)
             continue
         if name is None and r.kind == "deadline":
-            problems.add("cannot_set", f"'{code}' is scored from dated items; --set cannot give it one number",
+            problems.add("cannot_set", f"'{code}' được chấm theo ngày của từng văn bản; --set không thay bằng một số được "
+                         f"('{code}' is scored from dated items; --set cannot give it one number)",
                          **set_where, hint=f"use --set {code}:{r.value}=... is not possible either; edit the dates in the evidence file")
             continue
         target = name or r.primary
         if target not in declared:
-            problems.add("unknown_evidence", f"--set: '{code}' has no evidence named '{target}'", **set_where,
+            problems.add("unknown_evidence", f"--set: mục '{code}' không có số liệu tên '{target}' ('{code}' has no evidence named '{target}')", **set_where,
                          hint=did_you_mean(target, declared) or f"this rule reads: {', '.join(sorted(declared))}")
             continue
         parsed = _parse(rule, target, raw, set_where, problems)
@@ -196,7 +197,8 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         num, den = values[r.numerator], values[r.denominator]
         if num > den:
             problems.add("numerator_above_denominator",
-                         f"'{r.numerator}' = {num} is more than '{r.denominator}' = {den}",
+                         f"tử số '{r.numerator}' = {num} lớn hơn mẫu số '{r.denominator}' = {den} "
+                         f"('{r.numerator}' = {num} is more than '{r.denominator}' = {den})",
                          **(set_where if from_set & {r.numerator, r.denominator} else _where(ev, leaf, code, r.numerator)),
                          hint=f"«{r.spec(r.numerator).description}» cannot exceed «{r.spec(r.denominator).description}»")
             return missing([])
@@ -213,7 +215,8 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         value = values[name]
         spec = r.spec(name)
         if kind == "external" and spec.type == "points" and value > rule.max_points:
-            problems.add("points_above_max", f"'{name}' = {value} is more than the maximum {rule.max_points} of '{code}'",
+            problems.add("points_above_max", f"'{name}' = {value} lớn hơn điểm tối đa {rule.max_points} của '{code}' "
+                         f"('{name}' = {value} is more than the maximum {rule.max_points} of '{code}')",
                          **(set_where if name in from_set else _where(ev, leaf, code, name)),
                          hint="check the figure published by the province")
             return missing([])
@@ -227,7 +230,8 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         labels = [i.label for i in r.items]
         for label in given:
             if label not in labels:
-                problems.add("unknown_item", f"'{code}' expects items {', '.join(labels)}; '{label}' is not one",
+                problems.add("unknown_item", f"'{code}' cần các mục {', '.join(labels)}; '{label}' không thuộc số đó "
+                             f"('{code}' expects items {', '.join(labels)}; '{label}' is not one)",
                              **_where(ev, leaf, code, name), hint=did_you_mean(label, labels))
         delivered = late = 0
         details = []
@@ -337,14 +341,17 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     warnings: list[str] = list(ev.warnings)
     overrides = overrides or {}
     if ev.criteria_set != cset.id:
-        problems.add("wrong_criteria_set", f"evidence is for criteria set '{ev.criteria_set}', but '{cset.id}' is loaded",
+        problems.add("wrong_criteria_set", f"tài liệu kiểm chứng dành cho bộ tiêu chí '{ev.criteria_set}', nhưng đang dùng '{cset.id}' "
+                     f"(evidence is for criteria set '{ev.criteria_set}', but '{cset.id}' is loaded)",
                      file=ev.file, line=None, hint=f"set criteria_set: {cset.id} or pass --criteria-set {ev.criteria_set}")
     if ev.year != cset.year:
         warnings.append(f"Tài liệu kiểm chứng của năm {ev.year} nhưng bộ tiêu chí '{cset.id}' dành cho năm {cset.year}.")
     for code in ev.evidence:
         if code not in bundle.rules:
-            msg = (f"'{code}' has sub-criteria; give evidence under them" if code in index
-                   else f"no sub-criterion '{code}' in criteria set '{cset.id}'")
+            msg = (f"'{code}' có tiêu chí thành phần; nhập số liệu vào từng mục con ('{code}' has sub-criteria; "
+                   f"give evidence under them)" if code in index
+                   else f"không có tiêu chí thành phần '{code}' trong bộ tiêu chí '{cset.id}' "
+                        f"(no sub-criterion '{code}' in criteria set '{cset.id}')")
             hint = did_you_mean(code, bundle.rules) if code not in index else ", ".join(c.code for c in index[code].children)
             if strict:
                 problems.add("unknown_code", msg, file=ev.file, line=ev.evidence[code].line, subject=code, hint=hint)
@@ -352,7 +359,7 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
                 warnings.append(f"{code}: {msg}")
     for code in overrides:
         if code not in bundle.rules:
-            problems.add("unknown_code", f"--set: no sub-criterion '{code}'", file="--set", subject=code,
+            problems.add("unknown_code", f"--set: không có tiêu chí thành phần '{code}' (no sub-criterion '{code}')", file="--set", subject=code,
                          hint=did_you_mean(code, bundle.rules) or "use a leaf code such as 3.4.1")
 
     measures: dict[str, Measure] = {}
@@ -373,7 +380,8 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
         for claim in getattr(ev, kind):
             item = catalogue.get(claim.id)
             if item is None:
-                problems.add("unknown_adjustment", f"{kind} item '{claim.id}' is not in criteria set '{cset.id}'",
+                problems.add("unknown_adjustment", f"mục {'điểm thưởng' if kind == 'bonus' else 'điểm phạt'} '{claim.id}' không có trong bộ tiêu chí "
+                             f"'{cset.id}' ({kind} item '{claim.id}' is not in criteria set '{cset.id}')",
                              file=ev.file, line=claim.line, subject=kind,
                              hint=did_you_mean(claim.id, catalogue) or (f"known: {', '.join(catalogue)}" if catalogue else f"this set has no {kind}"))
                 continue

@@ -116,7 +116,7 @@ def check_input_file(path: Path, what: str = "file") -> None:
     """Raise an InputError unless ``path`` is an existing file."""
     name = str(path)
     if not path.exists():
-        raise InputError(Problem("file_not_found", f"{what} '{name}' does not exist", file=name,
+        raise InputError(Problem("file_not_found", f"không tìm thấy tệp '{name}' ({what} '{name}' does not exist)", file=name,
                                  hint="check the path and spelling"))
     if path.is_dir():
         raise InputError(Problem("not_a_file", f"'{name}' is a folder, not a file ({what})", file=name))
@@ -133,10 +133,10 @@ def read_text(path: Path, what: str = "file", max_bytes: int = MAX_BYTES) -> str
                                  file=name, hint="split the file or check that it is the right one"))
     data = path.read_bytes()
     if not data.strip():
-        raise InputError(Problem("empty_file", f"{what} is empty", file=name,
+        raise InputError(Problem("empty_file", f"tệp rỗng ({what} is empty)", file=name,
                                  hint="fill it in or point to the right file"))
     if b"\x00" in data[:8192]:
-        raise InputError(Problem("binary_file", f"{what} looks binary, not UTF-8 text", file=name,
+        raise InputError(Problem("binary_file", f"tệp không phải văn bản UTF-8 ({what} looks binary, not UTF-8 text)", file=name,
                                  hint="save it as UTF-8 text (YAML/CSV)"))
     try:
         text = data.decode("utf-8-sig")
