@@ -73,7 +73,7 @@ def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(Problem("not_utf8", f"the file is not UTF-8 text (byte {exc.start})", file=str(path),
+        raise InputError(Problem("not_utf8", f"tệp không phải văn bản UTF-8 (the file is not UTF-8 text, byte {exc.start})", file=str(path),
                                  hint="in Excel choose Save As → 'CSV UTF-8 (Comma delimited)'")) from None
     sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
     delimiter = max(",;\t", key=lambda d: sample.count(d))
@@ -93,7 +93,7 @@ def _rows_xlsx(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[_Cel
     values = open_workbook(data, str(path), data_only=True)
     names = formulas.sheetnames
     if sheet is not None and sheet not in names:
-        raise InputError(Problem("unknown_sheet", f"no sheet '{sheet}' in the workbook", file=str(path),
+        raise InputError(Problem("unknown_sheet", f"không có trang tính '{sheet}' (no sheet '{sheet}' in the workbook)", file=str(path),
                                  subject="--sheet", hint=did_you_mean(sheet, names) or f"sheets: {', '.join(names)}"))
     chosen = [sheet] if sheet else names
     found: tuple[list[tuple[int, list[_Cell]]], str] | None = None
@@ -180,15 +180,15 @@ def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str
     """Read an appraisal CSV/XLSX; every problem (file, row, cell, fix) is collected, then raised (exit 2)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(Problem("file_not_found", f"appraisal file '{path}' does not exist", file=str(path),
-                                 subject="--appraisal", hint="check the path"))
+        raise InputError(Problem("file_not_found", f"không tìm thấy tệp kết quả thẩm định '{path}' (appraisal file '{path}' does not exist)", file=str(path),
+                                 subject="--appraisal", hint="kiểm tra lại đường dẫn và tên tệp (check the path)"))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         rows, name = _rows_xlsx(path, sheet)
     elif suffix in (".csv", ".txt"):
         rows, name = _rows_csv(path)
     else:
-        raise InputError(Problem("unsupported_format", f"'{path.suffix}' is not a supported appraisal format",
+        raise InputError(Problem("unsupported_format", f"định dạng '{path.suffix}' không đọc được; dùng .xlsx hoặc .csv ('{path.suffix}' is not a supported appraisal format)",
                                  file=str(path), hint="save the appraisal table as .xlsx or .csv (UTF-8)"))
     hi = _find_header(rows)
     if hi is None:
@@ -261,7 +261,7 @@ def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str
         if not raw_code or folded in TOTAL_ROWS:
             if filled and not raw_code:
                 j, c = next(iter(filled.items()))
-                problems.add("missing_code", "a row has appraised points but no code", file=name, line=line,
+                problems.add("missing_code", "dòng có điểm thẩm định nhưng thiếu mã tiêu chí (a row has appraised points but no code)", file=name, line=line,
                              subject=c.ref, hint="fill the code in column "
                              f"'{_text(rows[hi][1][code_col].value)}' (merged cells leave it empty: unmerge them)")
             continue
@@ -269,7 +269,7 @@ def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str
         if code not in known and code not in ("bonus", "penalty"):
             if not filled and not re.match(r"^\d", raw_code):
                 continue  # a section title row such as "I" or "A. Phần tự chấm"
-            problems.add("unknown_code", f"no code '{raw_code}' in criteria set '{bundle.criteria.id}'",
+            problems.add("unknown_code", f"không có mã '{raw_code}' trong bộ tiêu chí '{bundle.criteria.id}' (no code '{raw_code}' in criteria set '{bundle.criteria.id}')",
                          file=name, line=line, subject=ccell.ref if ccell else None,
                          hint=did_you_mean(raw_code, known) or "use the codes of the self-scoring table (e.g. 3.4.1)")
             continue
@@ -282,7 +282,7 @@ def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str
             rnd = value_cols[j]
             assert rnd is not None
             if c.formula:
-                problems.add("formula_without_value", "the cell holds a formula whose value was never saved",
+                problems.add("formula_without_value", "ô chứa công thức chưa được lưu giá trị; mở bằng Excel và lưu lại (the cell holds a formula whose value was never saved)",
                              file=name, line=line, subject=c.ref,
                              hint="open the file in Excel and save it, or paste the values (Paste Special → Values)")
                 continue
@@ -292,7 +292,7 @@ def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str
                 problems.add("bad_points", f"'{code}': {exc}", file=name, line=line, subject=c.ref, hint=exc.hint)
                 continue
             if pts < 0:
-                problems.add("bad_points", f"'{code}': points {pts} are negative", file=name, line=line,
+                problems.add("bad_points", f"'{code}': điểm {pts} là số âm (points {pts} are negative)", file=name, line=line,
                              subject=c.ref, hint="write the points awarded (0 or more); penalties go on a 'penalty' row")
                 continue
             if pts > caps[code]:
@@ -312,7 +312,7 @@ def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str
             notes[code] = "; ".join(x for x in (notes.get(code), _text(ncell.value)) if x)
     problems.raise_if_any()
     if not points:
-        raise InputError(Problem("no_points", "the appraisal file has no appraised points", file=name,
+        raise InputError(Problem("no_points", "tệp thẩm định chưa có điểm nào (the appraisal file has no appraised points)", file=name,
                                  hint="fill the council's points next to each code"))
     rounds = tuple(sorted({r for d in points.values() for r in d}))
     return Appraisal(file=name, rounds=rounds, points=points, notes=notes, where=where)

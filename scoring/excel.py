@@ -903,7 +903,7 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
     name = str(path)
     if not path.is_file():
         raise InputError(Problem("file_not_found", f"evidence workbook '{name}' does not exist", file=name,
-                                 hint="check the path and spelling"))
+                                 hint="kiểm tra lại đường dẫn và tên tệp (check the path and spelling)"))
     size = path.stat().st_size
     if size > MAX_WORKBOOK_BYTES:
         raise InputError(Problem("file_too_large", f"workbook is {size:,} bytes; the limit is {MAX_WORKBOOK_BYTES:,}",

@@ -519,7 +519,7 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
     name = str(path)
     if not path.is_file():
         raise InputError(Problem("file_not_found", f"scenarios file '{name}' does not exist", file=name,
-                                 hint="check the path and spelling"))
+                                 hint="kiểm tra lại đường dẫn và tên tệp (check the path and spelling)"))
     if path.stat().st_size > MAX_SCENARIO_BYTES:
         raise InputError(Problem("file_too_large", "scenarios file is larger than 1 GiB", file=name))
     with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as handle:

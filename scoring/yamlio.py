@@ -117,7 +117,7 @@ def check_input_file(path: Path, what: str = "file") -> None:
     name = str(path)
     if not path.exists():
         raise InputError(Problem("file_not_found", f"không tìm thấy tệp '{name}' ({what} '{name}' does not exist)", file=name,
-                                 hint="check the path and spelling"))
+                                 hint="kiểm tra lại đường dẫn và tên tệp (check the path and spelling)"))
     if path.is_dir():
         raise InputError(Problem("not_a_file", f"'{name}' is a folder, not a file ({what})", file=name))
 
