@@ -308,7 +308,7 @@ class Group:
         raise AssertionError("no consistent assignment")  # pragma: no cover - all-None is always consistent
 
 
-def _groups(bundle: Bundle, options: Sequence[Option]) -> list[Group]:
+def _groups(bundle: Bundle, options: Sequence[Option], file: str | None = None) -> list[Group]:
     parent: dict[str, str] = {c: c for c in bundle.rules}
 
     def find(c: str) -> str:
@@ -335,7 +335,8 @@ def _groups(bundle: Bundle, options: Sequence[Option]) -> list[Group]:
             raise InputError(Problem(
                 "too_many_combinations",
                 f"{count} combinations of options on sub-criteria {', '.join(codes)} (limit {ASSIGNMENT_CAP})",
-                subject=", ".join(codes), hint="merge options that set the same values, or split the file"))
+                file=file, subject=", ".join(codes),
+                hint="merge options that set the same values, or split the file"))
         assignments = list(itertools.product(*[[None] + s for s in setters]))
         groups.append(Group(codes, keys, setters, assignments))
     return groups
@@ -384,7 +385,7 @@ def build_model(bundle: Bundle, ev: EvidenceFile, options: OptionsFile, scorer: 
     base = score(bundle, ev)
     scorer = scorer or VectorScorer(bundle)
     opts = options.options
-    groups = _groups(bundle, opts)
+    groups = _groups(bundle, opts, options.file)
     rows: list[tuple[int, int]] = [(-1, -1)]  # (group, assignment); row 0 is the evidence as is
     for gi, g in enumerate(groups):
         rows += [(gi, a) for a in range(len(g.assignments))]

@@ -65,13 +65,16 @@ Override = dict[str | None, str]  # {evidence name or None (primary): raw value}
 CHUNK = 1 << 15  # rows per pass: keeps every temporary array in the CPU cache
 
 
-def hundredths(value: Decimal | Fraction | int, what: str, subject: str | None = None) -> int:
+def hundredths(value: Decimal | Fraction | int, what: str, subject: str | None = None,
+               file: str | None = None, line: int | None = None) -> int:
     """Points as an exact integer number of hundredths; refuse anything finer."""
     scaled = Fraction(value) * 100
     if scaled.denominator != 1:
         raise DefinitionError(Problem(
             "points_not_hundredths", f"{what} = {value} is not a multiple of 0.01 point", subject=subject,
-            hint="the batch path counts points in hundredths; round the figure to 2 decimals"))
+            file=file, line=line,
+            hint="simulate và plan tính điểm đến 0,01: làm tròn số điểm đến 2 chữ số thập phân "
+                 "(round the figure to 2 decimals)"))
     return int(scaled)
 
 
@@ -223,7 +226,7 @@ class VectorScorer:
         self.leaves: list[LeafPlan] = []
         for i, (code, rule) in enumerate(bundle.rules.items()):
             node = index[code]
-            nominal = hundredths(node.max_points, "max_points", code)
+            nominal = hundredths(node.max_points, "max_points", code, file=cset.file)
             thresholds = [list(rule.thresholds(f)) for f in rule.fields]
             slots = {f: k for k, f in enumerate(rule.fields)}
             branches: list[tuple[Any, int | None]] = []
@@ -248,7 +251,7 @@ class VectorScorer:
         self._policy_leaves = [p for p in self.leaves if p.policy in ("exclude", "redistribute")]
         if sum(p.nominal for p in self.leaves) >= 2**30:
             raise DefinitionError(Problem("scale_too_large", "the criteria set's points are too large for the batch path",
-                                          hint="at most 10 000 000 points in all"))
+                                          file=cset.file, hint="at most 10 000 000 points in all"))
 
     def _splits(self, plan: LeafPlan) -> list[tuple[tuple[tuple[int, bool], ...], list[tuple[int, int]]]]:
         """engine._split of the source's nominal maximum for every pattern of gone targets."""
@@ -327,7 +330,8 @@ class VectorScorer:
             pts = plan.branches[branch][1]
             if pts is None:
                 try:
-                    raw[j] = hundredths(Decimal(m.measured), "points given", code)
+                    raw[j] = hundredths(Decimal(m.measured), "points given", code, file=ev.file,
+                                        line=leaf.value_lines.get(rule.rule.value, leaf.line) if leaf else None)
                 except DefinitionError as exc:
                     found.extend((j, p) for p in exc.problems)
             else:
