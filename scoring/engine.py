@@ -161,7 +161,8 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         if name is None and r.kind == "deadline":
             problems.add("cannot_set", f"'{code}' được chấm theo ngày của từng văn bản; --set không thay bằng một số được "
                          f"('{code}' is scored from dated items; --set cannot give it one number)",
-                         **set_where, hint=f"use --set {code}:{r.value}=... is not possible either; edit the dates in the evidence file")
+                         **set_where, hint=f"sửa ngày của từng mục ở '{code}' trong tệp tài liệu kiểm chứng, hoặc thử "
+                              f"--set {code}=na (edit the dates in the evidence file)")
             continue
         target = name or r.primary
         if target not in declared:
@@ -323,13 +324,9 @@ def effective_maxima(bundle: Bundle, statuses: dict[str, str]) -> dict[str, Deci
     return eff
 
 
-def _level(code: str, node: Node) -> Literal["field", "criterion", "sub_criterion"]:
-    depth = code.count(".")
-    if depth == 0:
-        return "field"
-    if depth == 1 and not node.is_leaf:
-        return "criterion"
-    return "criterion" if depth == 1 else "sub_criterion"
+def _level(code: str) -> Literal["field", "criterion", "sub_criterion"]:
+    """By depth: "3" is a field, "3.4" a criterion (scored directly when it has no children), "3.4.1" below."""
+    return ("field", "criterion", "sub_criterion")[min(code.count("."), 2)]
 
 
 def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, strict: bool = True,
@@ -406,7 +403,7 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
         kids = [visit(c) for c in node.children]
         pts = norm(sum((k.points for k in kids), Decimal(0)))
         mx = norm(sum((k.max_points for k in kids), Decimal(0)))
-        res = NodeResult(code=node.code, title=node.title, level=_level(node.code, node), is_leaf=False,
+        res = NodeResult(code=node.code, title=node.title, level=_level(node.code), is_leaf=False,
                          points=pts, max_points=mx, nominal_max_points=node.max_points, lost=mx - pts,
                          percent=_pct(pts, mx), points_status=cset.status_of(node),
                          external=cset.is_external(node.code), source=node.source)
@@ -515,7 +512,7 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
     points, eff_max = norm(points), norm(eff_max)
     lost = norm(eff_max - points)
     return NodeResult(
-        code=node.code, title=node.title, level=_level(node.code, node), is_leaf=True, points=points,
+        code=node.code, title=node.title, level=_level(node.code), is_leaf=True, points=points,
         max_points=eff_max, nominal_max_points=node.max_points, lost=lost, percent=_pct(points, eff_max),
         points_status=cset.status_of(node), external=cset.is_external(node.code), kind=r.kind, outcome=outcome,
         measured=m.measured if m.status == "ok" else None, measured_text=m.measured_text, target=rule.target,

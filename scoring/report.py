@@ -49,8 +49,6 @@ def render_table(card: Scorecard, width: int = 110) -> str:
         out.append(f"{n.code:<7} {wrapped[0]:<{title_w}} {pts(n.max_points):>6} {pts(n.points):>6} "
                    f"{pts(n.lost) if n.lost else '':>5}  {outcome}")
         out += [f"{'':<7} {w}" for w in wrapped[1:]]
-        if n.level == "field":
-            pass
     out += ["─" * len(head)] + _total_lines(card)
     lost = card.lost_points()
     if lost:

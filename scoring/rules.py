@@ -616,10 +616,7 @@ def load_rules_file(path: Path, cset: CriteriaSet, problems: ProblemList) -> lis
                      file=name, line=1)
         return []
     lines = _rule_lines(data)
-    known = sorted(set().union(*(m.model_fields for m in (ThresholdRule, RatioRule, CountRule, BooleanRule,
-                                                           DeadlineRule, ExternalRule, AllRule, Check,
-                                                           EvidenceSpec, BandSpec, NotApplicable,
-                                                           DeadlineItem, RulesFile))))
+    known = KNOWN_RULE_KEYS
     out = []
     header = {k: v for k, v in data.items() if k != "rules"}
     try:
@@ -653,6 +650,10 @@ def load_rules_file(path: Path, cset: CriteriaSet, problems: ProblemList) -> lis
 
 
 _RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
+#: every key a rules file may use, for "did you mean" on a misspelt one
+KNOWN_RULE_KEYS = sorted(set().union(*(m.model_fields for m in (
+    ThresholdRule, RatioRule, CountRule, BooleanRule, DeadlineRule, ExternalRule, AllRule, Check,
+    EvidenceSpec, BandSpec, NotApplicable, DeadlineItem, RulesFile))))
 
 
 def default_dirs() -> tuple[Path, Path]:

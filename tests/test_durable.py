@@ -7,7 +7,6 @@ C code are run in a child process so that a segfault fails one test, not the who
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import math
 import os

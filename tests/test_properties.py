@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from scoring.engine import score
 from scoring.evidence import Claim, EvidenceFile, LeafEvidence
-from scoring.rules import Bundle, CompiledRule, load_bundle
+from scoring.rules import CompiledRule, load_bundle
 from scoring.scorecard import Scorecard
 
 BUNDLE = load_bundle()
