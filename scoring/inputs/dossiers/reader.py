@@ -1,0 +1,732 @@
+"""Dossier exports (CSV, Parquet, XLSX) into a typed DuckDB table.
+
+CSV is read by DuckDB's parallel reader (every cell as text, no type guessing), Parquet by
+DuckDB, XLSX by openpyxl in read-only mode and handed to DuckDB as a DataFrame. parindex finds
+the header row itself (title rows above it are common), resolves the canonical columns
+(mapping.py), and converts every cell in SQL: the usual spellings take a fast path, and every
+other value goes to the reference parsers of mapping.py (registered as SQL functions), so a
+spelling means the same whichever path reads it. The result is the table ``t`` of the
+connection: one row per record, in file order (``rowid``), with typed columns, a kind code per
+converted cell (mapping.OK/BLANK/BAD/IMPOSSIBLE/NEGATIVE) and the raw text of a cell that did not
+convert (for messages). ``checks.py`` turns the kinds into bad-row problems.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import mmap
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ...errors import InputError, Problem, did_you_mean
+from .mapping import (BAD, BLANK, CHANNEL_WORDS, COLUMNS, FALSE_WORDS, NEGATIVE, OK, TRUE_WORDS, ColumnSpec,
+                      TableMapping, key, nfc, scalar_bool, scalar_channel, scalar_count, scalar_day, scalar_text)
+
+HEADER_SEARCH = 20  # rows searched for the header when the mapping does not say which row it is
+K = 10**8  # a date cell's code is kind * K + (day number + OFF)
+OFF = 5 * 10**7
+XLSX = (".xlsx", ".xlsm")
+PARQUET = (".parquet", ".pq")
+PROGRESS_MIN_BYTES = 100 * 1024 * 1024  # about 400 000 rows: shorter reads finish before a line would help
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ------------------------------------------------------------------ the connection
+
+
+class Engine:
+    """A DuckDB connection with a private spill folder, removed when the engine is closed or collected."""
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self.tmp = tempfile.mkdtemp(prefix="parindex-duckdb-")
+        self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp})
+        self.con.execute("SET enable_progress_bar = false")
+        self._finalizer = weakref.finalize(self, _cleanup, self.con, self.tmp)
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def execute(self, sql: str, params: Any = None, progress: Callable[[float], None] | None = None) -> Any:
+        """Run one statement; with ``progress``, call it with DuckDB's progress (0–100) every half second."""
+        if progress is None:
+            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.5):
+                try:
+                    value = self.con.query_progress()
+                except Exception:  # noqa: BLE001 - progress is best effort
+                    return
+                if value is not None and value >= 0:
+                    progress(float(value))
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        finally:
+            done.set()
+            watcher.join()
+
+    def rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        return self.execute(sql, params).fetchall()
+
+
+def _cleanup(con: Any, tmp: str) -> None:
+    try:
+        con.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ headers
+
+
+def resolve(headers: list[str], mapping: TableMapping, specs: dict[str, ColumnSpec], file: str,
+            header_row: int, what: str) -> tuple[dict[str, int], dict[str, str], list[Problem]]:
+    """Canonical column → position in the file, and the header used for each."""
+    keys: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        keys.setdefault(key(h), i)
+    positions: dict[str, int] = {}
+    used: dict[str, str] = {}
+    problems: list[Problem] = []
+    shown = ", ".join(f"'{h}'" for h in headers if str(h).strip())
+    for name, spec in specs.items():
+        header = mapping.columns.get(name)
+        if header is not None:
+            pos = keys.get(key(header))
+            if pos is None:
+                hint = did_you_mean(header, headers)
+                problems.append(Problem(
+                    "missing_column", f"cột '{header}' ({name}) không có trong {what} (missing column)", file=file,
+                    line=header_row, subject=name,
+                    hint=(hint + "; " if hint else "") + "sửa tên cột trong tệp ánh xạ cột cho đúng tiêu đề trong tệp; "
+                                                         f"các cột có: {shown}"))
+                continue
+        else:
+            pos = keys.get(key(name))
+            if pos is None:  # the Vietnamese title (before any parenthesis) is accepted too: "Ngày hẹn trả kết quả"
+                pos = keys.get(key(spec.title.split(" (")[0]))
+            if pos is None:
+                if spec.required:
+                    problems.append(Problem(
+                        "missing_column", f"thiếu cột bắt buộc '{name}' – {spec.title} (missing required column)",
+                        file=file, line=header_row, subject=name,
+                        hint="thêm cột này vào tệp xuất, hoặc chỉ cột tương ứng trong tệp ánh xạ cột (--mapping), "
+                             f"ví dụ: {name}: \"{spec.title.split(' (')[0]}\"; các cột có: {shown}"))
+                continue
+        positions[name] = pos
+        used[name] = nfc(str(headers[pos])).strip()
+    return positions, used, problems
+
+
+def pick_header(rows: list[tuple[int, list[str]]], tm: TableMapping, specs: dict[str, ColumnSpec], file: str,
+                what: str) -> tuple[int, list[str], dict[str, int], dict[str, str]]:
+    """The header row: ``tm.header_row``, or the first candidate row in which every column resolves."""
+    best: list[Problem] | None = None
+    for number, headers in rows:
+        positions, used, problems = resolve(headers, tm, specs, file, number, what)
+        if not problems:
+            return number, headers, positions, used
+        if best is None or len(problems) < len(best):
+            best = problems
+    if best is None:
+        row = tm.header_row or 1
+        raise InputError(Problem("no_header", f"không tìm thấy dòng tiêu đề ở dòng {row}", file=file, line=row,
+                                 hint="kiểm tra header_row trong tệp ánh xạ cột"))
+    if tm.header_row is None and len(rows) > 1:
+        best = [Problem(p.code, p.message, file=p.file, line=p.line, subject=p.subject,
+                        hint=(p.hint or "") + f" (đã tìm dòng tiêu đề trong {len(rows)} dòng đầu; "
+                                              "có thể chỉ rõ header_row trong tệp ánh xạ cột)") for p in best]
+    raise InputError(best)
+
+
+def encoding_problem(path: Path) -> Problem:
+    """The first byte that is not UTF-8: its line, and what the file probably is."""
+    name = str(path)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(path, "rb") as handle:
+        if handle.read(3) != b"\xef\xbb\xbf":
+            handle.seek(0)
+        while True:
+            block = handle.read(1 << 20)
+            if not block:
+                break
+            try:
+                decoder.decode(block, final=False)
+            except UnicodeDecodeError as exc:
+                pos = exc.start
+                line += block[:pos].count(b"\n")
+                sample = block[block.rfind(b"\n", 0, pos) + 1: pos + 40].split(b"\n")[0]
+                guess = ""
+                try:
+                    guess = (f"; có thể tệp được lưu bằng bảng mã Windows-1258 (dòng đó đọc theo Windows-1258: "
+                             f"«{nfc(sample.decode('cp1258'))[:60]}»)")
+                except UnicodeDecodeError:
+                    pass
+                return Problem("bad_encoding", f"tệp không phải UTF-8: byte 0x{block[pos]:02x} ở dòng {line} không hợp lệ "
+                                               f"(not UTF-8){guess}", file=name, line=line,
+                               hint="mở tệp bằng Excel hoặc LibreOffice rồi lưu lại dạng 'CSV UTF-8', hoặc chuyển mã "
+                                    "sang UTF-8 (từ Windows-1258/TCVN3) bằng trình soạn thảo")
+            line += block.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return Problem("bad_encoding", f"tệp bị cắt giữa một ký tự ở dòng {line} (truncated UTF-8 character at the end)",
+                       file=name, line=line, hint="xuất lại tệp từ hệ thống; tệp có thể chưa tải về hết")
+    return Problem("bad_encoding", "tệp không đọc được dạng UTF-8 (not UTF-8)", file=name,
+                   hint="lưu lại tệp dạng 'CSV UTF-8'")
+
+
+def _count_outside_quotes(text: str, ch: str) -> int:
+    return sum(part.count(ch) for part in text.split('"')[::2])
+
+
+@dataclass
+class CsvHead:
+    offset: int  # byte offset of the first data record
+    delimiter: str
+    skip: int  # physical lines before the first data record
+    first_row: int  # row number of the first data record
+    positions: dict[str, int]
+    used: dict[str, str]
+    width: int
+
+
+def csv_head(path: Path, tm: TableMapping, specs: dict[str, ColumnSpec], what: str) -> CsvHead:
+    """Encoding checks, the header record and where the data starts."""
+    name = str(path)
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if not head.strip():
+        raise InputError(Problem("empty_file", "tệp rỗng (empty file)", file=name, hint="xuất lại tệp từ hệ thống"))
+    if head[:4] == b"PK\x03\x04":  # before the NUL check: a zip archive holds NUL bytes too
+        raise InputError(Problem("wrong_format", "tệp là bảng tính Excel nhưng không có đuôi .xlsx", file=name,
+                                 hint="đổi đuôi tệp thành .xlsx"))
+    if head[:4] == b"PAR1":
+        raise InputError(Problem("wrong_format", "tệp là Parquet nhưng không có đuôi .parquet", file=name,
+                                 hint="đổi đuôi tệp thành .parquet"))
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4096]:
+        raise InputError(Problem("bad_encoding", "tệp được lưu dạng UTF-16 (Unicode của Excel), không phải UTF-8 "
+                                                 "(file is UTF-16, not UTF-8)", file=name, line=1,
+                                 hint="trong Excel chọn Lưu dạng 'CSV UTF-8 (Comma delimited)'"))
+    start = 3 if head[:3] == b"\xef\xbb\xbf" else 0
+    try:
+        head[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - start - 4:  # not just a character cut at the end of the block
+            raise InputError(encoding_problem(path)) from None
+    wanted = tm.header_row or HEADER_SEARCH
+    bounds = [start]
+    quotes = 0
+    pos = start
+    while len(bounds) <= wanted:
+        nl = head.find(b"\n", pos)
+        if nl < 0:
+            if len(head) < (1 << 16) and pos < len(head):
+                bounds.append(len(head))
+            break
+        quotes += head.count(b'"', pos, nl)
+        pos = nl + 1
+        if quotes % 2 == 0:
+            bounds.append(pos)
+    rows: list[tuple[int, list[str]]] = []
+    delimiters: dict[int, str] = {}
+    for number in ([tm.header_row] if tm.header_row else range(1, len(bounds))):
+        if number >= len(bounds):
+            break
+        text = head[bounds[number - 1]: bounds[number]].decode("utf-8", "replace").rstrip("\r\n")
+        delimiter = tm.delimiter or max((",", ";", "\t", "|"), key=lambda ch: _count_outside_quotes(text, ch))
+        delimiters[number] = delimiter
+        rows.append((number, [nfc(h) for h in next(csv.reader([text], delimiter=delimiter))] if text else []))
+    number, headers, positions, used = pick_header(rows, tm, specs, name, what)
+    offset = bounds[number]
+    return CsvHead(offset, delimiters[number], head.count(b"\n", 0, offset), number + 1, positions, used, len(headers))
+
+
+# ------------------------------------------------------------------ row numbers
+
+
+@dataclass
+class RowNumbers:
+    """Record ordinal (DuckDB rowid, 0-based) → the row a spreadsheet shows.
+
+    ``first``: the row of ordinal 0; ``gaps``: rows that hold no record of the table (empty lines,
+    rows DuckDB rejected), sorted. ``explicit``: the row of each ordinal, when known (XLSX).
+    """
+
+    first: int = 2
+    gaps: list[int] = field(default_factory=list)
+    explicit: Any = None
+
+    def of(self, ks: Any) -> Any:
+        import numpy as np
+
+        ks = np.asarray(ks, dtype=np.int64)
+        if self.explicit is not None:
+            return self.explicit[ks] if len(ks) else ks
+        if not self.gaps:
+            return ks + self.first
+        keys = np.array(self.gaps, dtype=np.int64) - self.first - np.arange(len(self.gaps))
+        return self.first + ks + np.searchsorted(keys, ks, side="right")
+
+    def one(self, k: int) -> int:
+        return int(self.of([k])[0])
+
+
+def _empty_lines(path: Path, head: CsvHead, rows: int, rejected: list[int]) -> list[int]:
+    """Rows of the empty lines after the header (DuckDB skips them; a spreadsheet shows them)."""
+    size = path.stat().st_size
+    if size <= head.offset:
+        return []
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        found: list[int] = []
+        for pattern in (b"\n\n", b"\n\r\n"):
+            pos = data.find(pattern, max(head.offset - 1, 0))
+            while pos >= 0:
+                found.append(pos + 1)  # where the empty line starts
+                pos = data.find(pattern, pos + 1)
+        if head.offset < size and data[head.offset: head.offset + 1] in (b"\n", b"\r") and head.offset not in found:
+            found.append(head.offset)
+        found = sorted(set(p for p in found if p >= head.offset))
+        if not found:
+            return []
+        newlines = data[head.offset:].count(b"\n")
+        ends_open = data[size - 1: size] != b"\n"
+        lines = newlines + (1 if ends_open else 0)
+        trailing = 0  # empty lines at the very end are not records of any kind
+        if lines != rows + len(found) + len(rejected):
+            return _empty_records_slow(path, head)
+        out = []
+        line, last = head.first_row, head.offset
+        for p in found:
+            line += data[last:p].count(b"\n")
+            last = p
+            out.append(line)
+        del trailing
+        return out
+
+
+def _empty_records_slow(path: Path, head: CsvHead) -> list[int]:
+    """Empty records numbered by Python's csv module (records spanning lines: rare, and only then)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        handle.seek(0)
+        raw = handle.buffer
+        raw.seek(head.offset)
+        import io
+
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        out = []
+        for i, record in enumerate(csv.reader(text, delimiter=head.delimiter)):
+            if not record:
+                out.append(head.first_row + i)
+        return out
+
+
+# ------------------------------------------------------------------ cell conversions in SQL
+
+
+_DATE_FORMATS = {10: ["%d/%m/%Y", "%Y-%m-%d"], 16: ["%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
+                 19: ["%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]}
+_DATE_SHAPE = {10: r"\d\d/\d\d/\d{4}|\d{4}-\d\d-\d\d",
+               16: r"(\d\d/\d\d/\d{4}|\d{4}-\d\d-\d\d)[ T]\d\d:\d\d",
+               19: r"(\d\d/\d\d/\d{4}|\d{4}-\d\d-\d\d)[ T]\d\d:\d\d:\d\d"}
+_SPACES = " \t\r\n\u00a0"
+
+
+def _register_functions(engine: Engine, values: dict[str, dict[str, str]], names: list[str]) -> None:
+    """The reference parsers as SQL functions, for the cells the fast paths leave."""
+    from functools import lru_cache
+
+    con = engine.con
+
+    @lru_cache(maxsize=65536)
+    def day(text: str) -> int:
+        kind, number = scalar_day(text)
+        return kind * K + (number + OFF if kind == OK else 0)
+
+    @lru_cache(maxsize=4096)
+    def count(text: str) -> int:
+        kind, number = scalar_count(text)
+        return number if kind == OK else (-2 if kind == NEGATIVE else -1)
+
+    con.create_function("pdx_day", day, ["VARCHAR"], "BIGINT", side_effects=False)
+    con.create_function("pdx_count", count, ["VARCHAR"], "BIGINT", side_effects=False)
+    for name in names:
+        spec = COLUMNS[name]
+        if spec.kind == "bool":
+            con.create_function(f"pdx_bool_{name}", _bool_function(values.get(name, {})), ["VARCHAR"], "INTEGER",
+                                side_effects=False)
+        elif spec.kind == "channel":
+            con.create_function(f"pdx_channel_{name}", _channel_function(values.get(name, {})), ["VARCHAR"], "VARCHAR",
+                                side_effects=False)
+
+
+def _bool_function(vm: dict[str, str]) -> Callable[[str], int]:
+    from functools import lru_cache
+
+    @lru_cache(maxsize=4096)
+    def parse(text: str) -> int:
+        kind, value = scalar_bool(text, vm)
+        return 2 if kind != OK else int(value)
+
+    return parse
+
+
+def _channel_function(vm: dict[str, str]) -> Callable[[str], str]:
+    from functools import lru_cache
+
+    @lru_cache(maxsize=4096)
+    def parse(text: str) -> str:
+        kind, value = scalar_channel(text, vm)
+        return value if kind == OK and value else ("" if kind == BLANK else "?")
+
+    return parse
+
+
+def _words(words: Any) -> str:
+    return ", ".join(lit(w) for w in words)
+
+
+def _mapped(x: str, vm: dict[str, str]) -> str:
+    t = f"lower(trim({x}))"
+    if not vm:
+        return t
+    cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in vm.items())
+    return f"(CASE {t} {cases} ELSE {t} END)"
+
+
+def convert_sql(sources: dict[str, str], values: dict[str, dict[str, str]]) -> str:
+    """The SELECT list that turns raw text columns (canonical name → SQL of the raw cell) into the table."""
+    inner: list[str] = []
+    outer: list[str] = []
+    for name, x in sources.items():
+        spec = COLUMNS[name]
+        n = q(name)
+        if spec.kind == "id":
+            inner.append(f"coalesce({x}, '') AS {n}")
+            outer.append(n)
+        elif spec.kind == "text":
+            inner.append(f"coalesce(trim(nfc_normalize({x}), {lit(_SPACES)}), '') AS {n}")
+            outer.append(n)
+        elif spec.kind == "date":
+            fast = []
+            for length, formats in _DATE_FORMATS.items():
+                fmts = "[" + ", ".join(lit(f) for f in formats) + "]"
+                fast.append(f"WHEN {length} THEN CASE WHEN regexp_full_match({x}, {lit(_DATE_SHAPE[length])}) THEN "
+                            f"date_diff('day', DATE '1970-01-01', CAST(try_strptime({x}, {fmts}) AS DATE)) END")
+            code = (f"CASE WHEN {x} IS NULL OR trim({x}) = '' THEN {BLANK * K} ELSE coalesce("
+                    f"CASE length({x}) {' '.join(fast)} END + {OFF}, pdx_day({x})) END")
+            inner.append(f"{code} AS {q(name + '__c')}")
+            inner.append(f"{x} AS {q(name + '__raw')}")
+            c = q(name + "__c")
+            outer.append(f"CASE WHEN {c} // {K} = {OK} THEN DATE '1970-01-01' + CAST({c} % {K} - {OFF} AS INTEGER) END AS {n}")
+            outer.append(f"CAST({c} // {K} AS UTINYINT) AS {q(name + '__k')}")
+            outer.append(f"CASE WHEN {c} // {K} NOT IN ({OK}, {BLANK}) THEN {q(name + '__raw')} END AS {q(name + '__raw')}")
+        elif spec.kind == "count":
+            code = (f"CASE WHEN {x} IS NULL THEN 0 WHEN length({x}) BETWEEN 1 AND 9 AND ltrim({x}, '0123456789') = '' "
+                    f"THEN CAST({x} AS BIGINT) ELSE pdx_count({x}) END")
+            inner.append(f"{code} AS {q(name + '__c')}")
+            inner.append(f"{x} AS {q(name + '__raw')}")
+            c = q(name + "__c")
+            outer.append(f"CAST(greatest({c}, 0) AS INTEGER) AS {n}")
+            outer.append(f"CAST(CASE WHEN {c} = -1 THEN {BAD} WHEN {c} = -2 THEN {NEGATIVE} ELSE {OK} END AS UTINYINT) "
+                         f"AS {q(name + '__k')}")
+            outer.append(f"CASE WHEN {c} < 0 THEN {q(name + '__raw')} END AS {q(name + '__raw')}")
+        elif spec.kind == "bool":
+            m = _mapped(x, values.get(name, {}))
+            code = (f"CASE WHEN {x} IS NULL THEN 0 WHEN {m} IN ({_words(TRUE_WORDS)}) THEN 1 "
+                    f"WHEN {m} IN ({_words(FALSE_WORDS)}) THEN 0 ELSE pdx_bool_{name}({x}) END")
+            inner.append(f"{code} AS {q(name + '__c')}")
+            inner.append(f"{x} AS {q(name + '__raw')}")
+            c = q(name + "__c")
+            outer.append(f"{c} = 1 AS {n}")
+            outer.append(f"CAST(CASE WHEN {c} = 2 THEN {BAD} ELSE {OK} END AS UTINYINT) AS {q(name + '__k')}")
+            outer.append(f"CASE WHEN {c} = 2 THEN {q(name + '__raw')} END AS {q(name + '__raw')}")
+        elif spec.kind == "channel":
+            m = _mapped(x, values.get(name, {}))
+            cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in CHANNEL_WORDS.items())
+            code = f"CASE WHEN {x} IS NULL THEN '' ELSE CASE {m} {cases} ELSE pdx_channel_{name}({x}) END END"
+            inner.append(f"{code} AS {q(name + '__c')}")
+            inner.append(f"{x} AS {q(name + '__raw')}")
+            c = q(name + "__c")
+            outer.append(f"CASE WHEN {c} IN ('', '?') THEN NULL ELSE {c} END AS {n}")
+            outer.append(f"CAST(CASE WHEN {c} = '?' THEN {BAD} WHEN {c} = '' THEN {BLANK} ELSE {OK} END AS UTINYINT) "
+                         f"AS {q(name + '__k')}")
+            outer.append(f"CASE WHEN {c} = '?' THEN {q(name + '__raw')} END AS {q(name + '__raw')}")
+    empty = " AND ".join(f"coalesce(trim({x}, {lit(_SPACES)}), '') = ''" for x in sources.values())
+    inner.append(f"({empty}) AS _empty")
+    outer.append("_empty")
+    return ", ".join(outer), ", ".join(inner)
+
+
+# ------------------------------------------------------------------ reading a file
+
+
+@dataclass
+class Loaded:
+    """What ``load`` leaves in the engine: the table ``t`` and how to number and name its rows."""
+
+    file: str
+    present: tuple[str, ...]
+    headers: dict[str, str]
+    rows: RowNumbers
+    rejected: list[tuple[int, str, str]]  # (row, DuckDB error type, the line as written)
+    width: int = 0
+
+
+def load(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[float], None] | None = None) -> Loaded:
+    """Read ``path`` into the engine's table ``t`` (see the module docstring)."""
+    suffix = path.suffix.lower()
+    if suffix in XLSX:
+        return _load_xlsx(engine, path, tm)
+    if suffix in PARQUET:
+        return _load_parquet(engine, path, tm)
+    return _load_csv(engine, path, tm, progress)
+
+
+def _create(engine: Engine, relation: str, sources: dict[str, str], values: dict[str, dict[str, str]],
+            progress: Callable[[float], None] | None = None, extra: str = "") -> None:
+    _register_functions(engine, values, list(sources))
+    outer, inner = convert_sql({n: q(c) for n, c in sources.items()}, values)
+    engine.execute(f"CREATE OR REPLACE TABLE t AS SELECT {outer}{extra} FROM (SELECT {inner}{extra} FROM {relation})",
+                   progress=progress)
+
+
+def _load_csv(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[float], None] | None) -> Loaded:
+    import duckdb
+
+    name = str(path)
+    head = csv_head(path, tm, COLUMNS, "tệp hồ sơ")
+    columns = "{" + ", ".join(f"{lit('c' + str(i))}: 'VARCHAR'" for i in range(head.width)) + "}"
+
+    def relation(rejects: bool) -> str:
+        return (f"read_csv({lit(name)}, auto_detect = false, header = false, skip = {head.skip}, "
+                f"delim = {lit(head.delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
+                f"encoding = 'utf-8'{', store_rejects = true' if rejects else ''})")
+
+    sources = {c: f"c{p}" for c, p in head.positions.items()}
+    if path.stat().st_size < PROGRESS_MIN_BYTES:
+        progress = None
+    rejected: list[tuple[int, str, str]] = []
+    try:
+        try:
+            _create(engine, relation(False), sources, tm.values, progress)
+        except duckdb.InvalidInputException as exc:
+            if "unicode" in str(exc).lower() or "utf-8" in str(exc).lower():
+                raise InputError(encoding_problem(path)) from None
+            if "CSV Error" not in str(exc):
+                raise
+            # read again, keeping the rows DuckDB cannot split, to name them all
+            _create(engine, relation(True), sources, tm.values, progress)
+            rejected = [(int(line), str(kind), str(text or "")) for line, kind, text in engine.rows(
+                "SELECT line, error_type, csv_line FROM reject_errors ORDER BY line")]
+            rejected = _dedupe_rejects(rejected)
+    except duckdb.InvalidInputException as exc:
+        message = str(exc)
+        if "unicode" in message.lower():
+            raise InputError(encoding_problem(path)) from None
+        if "CSV Error" not in message:
+            raise
+        raise InputError(Problem("bad_csv", "tệp CSV không đọc được: " + message.splitlines()[0], file=name,
+                                 hint="mỗi dòng phải có đúng số cột như dòng tiêu đề; ô có dấu phẩy phải để trong "
+                                      "ngoặc kép")) from None
+    count = engine.rows("SELECT count(*) FROM t")[0][0]
+    gaps = sorted(set(_empty_lines(path, head, count, [r for r, _, _ in rejected]) + [r for r, _, _ in rejected]))
+    return Loaded(name, tuple(head.positions), head.used, RowNumbers(head.first_row, gaps), rejected, head.width)
+
+
+def _dedupe_rejects(rejected: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    seen: dict[int, tuple[int, str, str]] = {}
+    for r in rejected:
+        seen.setdefault(r[0], r)
+    return sorted(seen.values())
+
+
+def _load_parquet(engine: Engine, path: Path, tm: TableMapping) -> Loaded:
+    import duckdb
+
+    name = str(path)
+    try:
+        headers = [r[0] for r in engine.rows(f"DESCRIBE SELECT * FROM read_parquet({lit(name)})")]
+    except duckdb.Error as exc:
+        raise InputError(Problem("bad_parquet", f"không đọc được tệp Parquet ({str(exc).splitlines()[0]})", file=name,
+                                 hint="xuất lại tệp")) from None
+    _, _, positions, used = pick_header([(1, headers)], tm, COLUMNS, name, "tệp hồ sơ")
+    relation = f"(SELECT {', '.join(f'CAST({q(h)} AS VARCHAR) AS {q(h)}' for h in headers)} FROM read_parquet({lit(name)}))"
+    _create(engine, relation, {c: headers[p] for c, p in positions.items()}, tm.values)
+    return Loaded(name, tuple(positions), used, RowNumbers(1), [], len(headers))
+
+
+# ------------------------------------------------------------------ XLSX
+
+
+def xlsx_cell_text(value: Any) -> str | None:
+    """A cell as text for the SQL conversions: dates ISO, integral numbers without '.0'."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return "?" + value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return scalar_text(value) if not isinstance(value, (int, float)) else repr(value)
+
+
+def open_sheet(path: Path, tm: TableMapping) -> tuple[Any, Any, str]:
+    """(workbook, sheet, "file[sheet]") in read-only mode, or the problem why not."""
+    import zipfile
+
+    import openpyxl
+
+    name = str(path)
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            start = handle.read(64)
+        hint = ("tệp có vẻ là CSV (văn bản): đổi đuôi thành .csv" if start.strip() and b"\x00" not in start
+                else "mở bằng Excel và lưu lại dạng .xlsx")
+        raise InputError(Problem("wrong_format" if start.strip() else "empty_file",
+                                 "tệp có đuôi .xlsx nhưng không phải bảng tính Excel (not an XLSX workbook)"
+                                 if start.strip() else "tệp rỗng (empty file)", file=name, hint=hint))
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise InputError(Problem("bad_xlsx", f"không mở được bảng tính ({exc})", file=name,
+                                 hint="mở bằng Excel và lưu lại dạng .xlsx")) from None
+    if tm.sheet is not None:
+        if tm.sheet not in book.sheetnames:
+            book.close()
+            raise InputError(Problem("unknown_sheet", f"không có trang tính '{tm.sheet}'", file=name,
+                                     hint=did_you_mean(tm.sheet, book.sheetnames) or f"có: {', '.join(book.sheetnames)}"))
+        sheet = book[tm.sheet]
+    else:
+        sheet = book.worksheets[0]
+    return book, sheet, f"{name}[{sheet.title}]"
+
+
+def formulas_without_values(path: Path, sheet: Any, file: str, columns: set[int], first_row: int) -> list[Problem]:
+    """Cells holding a formula that Excel never computed (no cached value): openpyxl would read them as blank.
+
+    A workbook written by a program (not saved by Excel) often has them. Only cells in the columns
+    read, from the first data row on, are named (first 20, then a count).
+    """
+    import re
+    import zipfile
+
+    member = getattr(sheet, "_worksheet_path", None)
+    if not member:
+        return []
+    member = member.lstrip("/")
+    with zipfile.ZipFile(path) as archive:
+        try:
+            data = archive.read(member)
+        except KeyError:
+            return []
+    if b"<f" not in data:
+        return []
+    cells = []
+    for m in re.finditer(rb'<c r="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', data, re.S):
+        body = m.group(3) or b""
+        if b"<f" in body and b"<v" not in body:
+            col = _column_index(m.group(1).decode())
+            row = int(m.group(2))
+            if col in columns and row >= first_row:
+                cells.append(f"{m.group(1).decode()}{row}")
+    problems = [Problem("formula_without_value", f"ô {c} có công thức nhưng chưa có giá trị đã tính "
+                                                 "(formula without a cached value)", file=file,
+                        line=int(re.sub(r"[A-Z]", "", c)), subject=c,
+                        hint="mở tệp bằng Excel hoặc LibreOffice cho công thức được tính rồi lưu lại, hoặc dán giá trị "
+                             "(Paste Values) thay cho công thức") for c in cells[:20]]
+    if len(cells) > 20:
+        problems.append(Problem("formula_without_value", f"tổng cộng {len(cells)} ô có công thức chưa có giá trị",
+                                file=file))
+    return problems
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def read_sheet(path: Path, tm: TableMapping, specs: dict[str, ColumnSpec], what: str
+               ) -> tuple[dict[str, list[Any]], list[int], dict[str, str], tuple[str, ...], str]:
+    """The needed columns of a sheet as lists of cell values, with their row numbers."""
+    book, sheet, file = open_sheet(path, tm)
+    try:
+        first = tm.header_row or 1
+        it = sheet.iter_rows(min_row=first, values_only=True)
+        candidates: list[tuple[int, list[str]]] = []
+        for number in range(first, first + (1 if tm.header_row else HEADER_SEARCH)):
+            values = next(it, None)
+            if values is None:
+                break
+            candidates.append((number, [scalar_text(h) for h in values]))
+        number, _, positions, used = pick_header(candidates, tm, specs, file, what)
+        problems = formulas_without_values(path, sheet, file, set(positions.values()), number + 1)
+        if problems:
+            raise InputError(problems)
+        data: dict[str, list[Any]] = {c: [] for c in positions}
+        rows: list[int] = []
+        r = number
+        for values in sheet.iter_rows(min_row=number + 1, values_only=True):
+            r += 1
+            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            rows.append(r)
+            for c, pos in positions.items():
+                data[c].append(values[pos] if pos < len(values) else None)
+    finally:
+        book.close()
+    return data, rows, used, tuple(positions), file
+
+
+def _load_xlsx(engine: Engine, path: Path, tm: TableMapping) -> Loaded:
+    import numpy as np
+    import pandas as pd
+
+    data, rows, used, present, file = read_sheet(path, tm, COLUMNS, "tệp hồ sơ")
+    frame = pd.DataFrame({f"c{i}": pd.Series([xlsx_cell_text(v) for v in data[c]], dtype=object)
+                          for i, c in enumerate(present)})
+    if frame.empty:
+        frame = pd.DataFrame({f"c{i}": pd.Series([], dtype=object) for i in range(len(present))})
+    engine.con.register("xlsx_cells", frame)
+    try:
+        _create(engine, "xlsx_cells", {c: f"c{i}" for i, c in enumerate(present)}, tm.values)
+    finally:
+        engine.con.unregister("xlsx_cells")
+    return Loaded(file, present, used, RowNumbers(explicit=np.array(rows, dtype=np.int64)), [], len(present))
+
+
+__all__ = ["Engine", "Loaded", "RowNumbers", "load", "read_sheet", "encoding_problem", "csv_head", "lit", "q"]
+_ = (os,)
