@@ -56,6 +56,7 @@ class Engine:
         import duckdb
 
         self.tmp = tempfile.mkdtemp(prefix="parindex-duckdb-")
+        self.functions = False  # the reference parsers are registered (reader._register_functions)
         self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp})
         self.con.execute("SET enable_progress_bar = false")
         self._finalizer = weakref.finalize(self, _cleanup, self.con, self.tmp)
@@ -359,6 +360,9 @@ def _register_functions(engine: Engine, values: dict[str, dict[str, str]], names
     from functools import lru_cache
 
     con = engine.con
+    if engine.functions:
+        return
+    engine.functions = True
 
     @lru_cache(maxsize=65536)
     def day(text: str) -> int:
