@@ -30,25 +30,30 @@ def augment_evidence(bundle: Any, ev: Any, args: argparse.Namespace | DossierInp
     return _augment(bundle, ev, args if isinstance(args, DossierInputs) else inputs_from(args))
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an exception so that the temporary files are removed on the way out."""
-
-
 @contextmanager
-def stop_cleanly() -> Iterator[None]:
-    """While reading: SIGTERM raises ``Terminated`` (DuckDB checks for signals and stops its query)."""
-    def handler(signum: int, frame: Any) -> None:
-        raise Terminated()
+def stop_cleanly() -> Iterator[list[int]]:
+    """While reading: Ctrl-C and SIGTERM stop DuckDB's query (the package then raises KeyboardInterrupt,
+    and its temporary folder goes with the engine); the list yielded receives the signal's number."""
+    from .inputs.dossiers.reader import clear_stop, request_stop
 
+    got: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        got.append(signum)
+        request_stop()
+
+    clear_stop()
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread
-        yield
+        yield got
         return
     try:
-        yield
+        yield got
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, h in previous.items():
+            signal.signal(s, h)
+        clear_stop()
 
 
 def progress_line(path: str) -> Any:
@@ -69,14 +74,17 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
     inputs = inputs_from(args)
     progress = progress_line(str(inputs.dossiers))
+    got: list[int] = []
     try:
-        with stop_cleanly():
+        with stop_cleanly() as got:
             result = load_indicators(inputs, progress=progress)
-    except KeyboardInterrupt as exc:
+            if got:
+                raise KeyboardInterrupt
+    except KeyboardInterrupt:
         if progress:
             sys.stderr.write("\n")
         sys.stderr.write(f"{inputs.dossiers}: đã dừng khi đang đọc tệp hồ sơ (interrupted); không ghi tệp nào.\n")
-        return 2 if isinstance(exc, Terminated) else 130
+        return 2 if signal.SIGTERM in got else 130
     if progress:
         sys.stderr.write("\r\033[K")
     try:

@@ -175,6 +175,8 @@ def _line(data: Any, k: Any) -> int | None:
 
 
 def _deadlines(data: Any, name: str, line: int | None, problems: ProblemList) -> Deadlines:
+    if data is None:
+        return Deadlines()
     if not isinstance(data, dict):
         problems.add("not_a_mapping", "'deadlines' is a mapping (paused_days, due_includes_pauses, days_off)",
                      file=name, line=line)

@@ -49,6 +49,28 @@ def q(name: str) -> str:
 # ------------------------------------------------------------------ the connection
 
 
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+_STOP = threading.Event()
+
+
+def request_stop() -> None:
+    """Stop the running queries (safe to call from a signal handler): every engine raises KeyboardInterrupt.
+
+    A front-end calls this on Ctrl-C or SIGTERM instead of raising inside DuckDB, whose own calls
+    into Python (imports, the reference parsers) would turn the exception into another error.
+    """
+    _STOP.set()
+    for engine in list(_ENGINES):
+        try:
+            engine.con.interrupt()
+        except Exception:  # noqa: BLE001 - a closed connection has nothing to stop
+            pass
+
+
+def clear_stop() -> None:
+    _STOP.clear()
+
+
 class Engine:
     """A DuckDB connection with a private spill folder, removed when the engine is closed or collected."""
 
@@ -60,12 +82,28 @@ class Engine:
         self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp})
         self.con.execute("SET enable_progress_bar = false")
         self._finalizer = weakref.finalize(self, _cleanup, self.con, self.tmp)
+        _ENGINES.add(self)
 
     def close(self) -> None:
         self._finalizer()
 
     def execute(self, sql: str, params: Any = None, progress: Callable[[float], None] | None = None) -> Any:
-        """Run one statement; with ``progress``, call it with DuckDB's progress (0–100) every half second."""
+        """Run one statement; with ``progress``, call it with DuckDB's progress (0–100) every half second.
+
+        After ``request_stop`` every statement raises KeyboardInterrupt.
+        """
+        import duckdb
+
+        if _STOP.is_set():
+            raise KeyboardInterrupt
+        try:
+            return self._execute(sql, params, progress)
+        except duckdb.Error:
+            if _STOP.is_set():
+                raise KeyboardInterrupt from None
+            raise
+
+    def _execute(self, sql: str, params: Any, progress: Callable[[float], None] | None) -> Any:
         if progress is None:
             return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
         done = threading.Event()
@@ -660,7 +698,7 @@ def formulas_without_values(path: Path, sheet: Any, file: str, columns: set[int]
     cells = []
     for m in re.finditer(rb'<c r="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', data, re.S):
         body = m.group(3) or b""
-        if b"<f" in body and b"<v" not in body:
+        if b"<f" in body and not re.search(rb"<v>[^<]", body):
             col = _column_index(m.group(1).decode())
             row = int(m.group(2))
             if col in columns and row >= first_row:
