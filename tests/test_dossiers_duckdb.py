@@ -222,7 +222,7 @@ def test_renamed_files(tmp_path: Path) -> None:
     csv_as_xlsx = write(tmp_path / "ho-so.xlsx", GOOD)
     with pytest.raises(InputError) as info:
         d.read_dossiers(csv_as_xlsx)
-    assert info.value.problems[0].code == "wrong_format" and ".csv" in (info.value.problems[0].hint or "")
+    assert info.value.problems[0].code == "bad_xlsx" and ".csv" in (info.value.problems[0].hint or "")
 
 
 def test_truncated_file_names_the_cut_row(tmp_path: Path) -> None:

@@ -149,13 +149,12 @@ def run_checks(engine: Engine, loaded: Loaded) -> CheckResult:
 
 
 def _rejected(kind: str, text: str, width: int) -> tuple[str, str]:
-    cells = len(text.split(",")) if text else 0
-    del cells
+    text = " ".join(text.split("\n")).replace("\r", "")
     if kind == "TOO MANY COLUMNS":
         return "bad_csv", f"dòng có nhiều ô hơn {width} cột của dòng tiêu đề (more cells than the header): «{show(text)}»"
     if kind == "MISSING COLUMNS":
         return "bad_csv", (f"dòng có ít ô hơn {width} cột của dòng tiêu đề (fewer cells than the header; tệp bị cắt "
                            f"hoặc thiếu dấu phân cách): «{show(text)}»")
     if kind == "UNQUOTED VALUE" or "QUOTE" in kind:
-        return "bad_csv", f"dấu ngoặc kép không khớp (unbalanced quote): «{show(text)}»"
+        return "bad_csv", f"có dấu ngoặc kép mở mà không đóng (unclosed quote): «{show(text)}»"
     return "bad_csv", f"dòng không đọc được ({kind.lower()}): «{show(text)}»"

@@ -656,7 +656,7 @@ def open_sheet(path: Path, tm: TableMapping) -> tuple[Any, Any, str]:
             start = handle.read(64)
         hint = ("tệp có vẻ là CSV (văn bản): đổi đuôi thành .csv" if start.strip() and b"\x00" not in start
                 else "mở bằng Excel và lưu lại dạng .xlsx")
-        raise InputError(Problem("wrong_format" if start.strip() else "empty_file",
+        raise InputError(Problem("bad_xlsx" if start.strip() else "empty_file",
                                  "tệp có đuôi .xlsx nhưng không phải bảng tính Excel (not an XLSX workbook)"
                                  if start.strip() else "tệp rỗng (empty file)", file=name, hint=hint))
     try:
