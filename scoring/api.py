@@ -114,7 +114,8 @@ def check(criteria_dir: Path | str | None = None, rules_dir: Path | str | None =
     from scoring.core.rules import available_sets, default_dirs
 
     cdir = Path(criteria_dir) if criteria_dir else default_dirs()[0]
-    sets: list[str | None] = [set_id] if set_id else (list(available_sets(cdir)) if cdir.is_dir() else [None])
+    found: list[str | None] = list(available_sets(cdir)) if cdir.is_dir() else []
+    sets = [set_id] if set_id else (found or [None])  # None: load_bundle says what is missing
     problems: list[Problem] = []
     summaries: list[str] = []
     for sid in sets:
