@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # heavy modules are imported by the operation that needs them
     from scoring.analysis.simulate import PeerSet, Rank
     from scoring.core.vector import BatchResult
     from scoring.inputs.dossiers import DossierInputs, Result as IndicatorResult
-    from scoring.inputs.workbook import ImportedCriteria
+    from scoring.inputs.province_table import ImportedCriteria
 
 __all__ = [
     "AuditResult", "Bundle", "CheckReport", "Comparison", "DefinitionError", "DossierInputs", "EvidenceFile",
@@ -172,7 +172,7 @@ def load_evidence(source: Path | str | bytes, *, filename: str | None = None, bu
             return ev.model_copy(update={"file": shown})
     path = Path(source)
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        from scoring.inputs.workbook import read_evidence_workbook
+        from scoring.inputs.workbook_reader import read_evidence_workbook
 
         return read_evidence_workbook(path, bundle=bundle, criteria_dir=criteria_dir, rules_dir=rules_dir)
     from scoring.core.evidence import load_evidence as _load_yaml
@@ -327,7 +327,7 @@ def export_workbook(bundle: Bundle, evidence: EvidenceFile) -> bytes:
 def import_workbook(workbook: Path | str, criteria_dir: Path | str | None = None,
                     rules_dir: Path | str | None = None) -> str:
     """A filled evidence workbook as evidence YAML text."""
-    from scoring.inputs.workbook import evidence_yaml, read_evidence_workbook
+    from scoring.inputs.workbook_reader import evidence_yaml, read_evidence_workbook
 
     ev = read_evidence_workbook(workbook, criteria_dir=criteria_dir, rules_dir=rules_dir)
     return evidence_yaml(ev, source=Path(workbook).name)
@@ -337,9 +337,9 @@ def import_criteria(table: Path | str, *, scale: str | Decimal | None = None, **
     """A province's criteria table (.xlsx) read into a criteria file and a rules skeleton (as texts).
 
     ``scale`` is the set's total as the user wrote it ('100', '100,5'); the other options are those of
-    ``scoring.inputs.workbook.import_criteria_table`` (set_id, province, year, level, sheet, columns...).
+    ``scoring.inputs.province_table.import_criteria_table`` (set_id, province, year, level, sheet, columns...).
     """
-    from scoring.inputs.workbook import _parse_max, import_criteria_table
+    from scoring.inputs.province_table import _parse_max, import_criteria_table
 
     total = None
     if scale is not None:
@@ -358,7 +358,7 @@ ScorecardFormat = Literal["table", "json", "markdown", "csv", "xlsx", "docx"]
 def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank | None = None) -> str | bytes:
     """The scorecard as the CLI writes it; with ``rank`` the rank is stated (table, markdown, json)."""
     if fmt == "xlsx":
-        from scoring.inputs.workbook import scorecard_xlsx
+        from scoring.outputs.xlsx import scorecard_xlsx
 
         return scorecard_xlsx(card)
     if fmt == "docx":
@@ -399,14 +399,14 @@ def render_whatif(result: WhatIfResult, fmt: Literal["table", "json"] = "table")
 
 
 def render_plan(result: PlanResult, fmt: Literal["table", "json"] = "table") -> str:
-    from scoring.analysis.plan import plan_json, plan_text
+    from scoring.outputs.plan_report import plan_json, plan_text
     from scoring.outputs.report import render_json
 
     return render_json(plan_json(result.data)) if fmt == "json" else plan_text(result.data)
 
 
 def render_audit(result: AuditResult, fmt: Literal["table", "json", "xlsx"] = "table") -> str | bytes:
-    from scoring.analysis.audit import render_table, render_xlsx
+    from scoring.outputs.audit_report import render_table, render_xlsx
     from scoring.outputs.report import render_json
 
     if fmt == "xlsx":

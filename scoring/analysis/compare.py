@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from scoring.analysis.audit import Gap, _fold, audit
+from scoring.analysis.audit import Gap, _fold
 from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
 from scoring.core.evidence import EvidenceFile, ValueError_, format_number, to_fraction
 from scoring.core.rules import Bundle
@@ -84,7 +84,7 @@ def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
 
 
 def _rows_xlsx(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[_Cell]]], str]:
-    from scoring.inputs.workbook import open_workbook
+    from scoring.inputs.workbook_reader import open_workbook
 
     data = path.read_bytes()
     formulas = open_workbook(data, str(path), data_only=False)

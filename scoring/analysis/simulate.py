@@ -14,8 +14,6 @@ import csv
 import io
 import math
 import re
-import sys
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
