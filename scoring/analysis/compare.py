@@ -25,6 +25,7 @@ from scoring.core.evidence import EvidenceFile, ValueError_, format_number, to_f
 from scoring.core.rules import Bundle
 from scoring.core.scorecard import ILLUSTRATIVE_NOTICE, NodeResult, Scorecard
 from scoring.core.yamlio import nfc
+from scoring.inputs.workbook_reader import open_workbook
 
 HEADER_SCAN_ROWS = 30
 
@@ -84,8 +85,6 @@ def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
 
 
 def _rows_xlsx(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[_Cell]]], str]:
-    from scoring.inputs.workbook_reader import open_workbook
-
     data = path.read_bytes()
     formulas = open_workbook(data, str(path), data_only=False)
     values = open_workbook(data, str(path), data_only=True)

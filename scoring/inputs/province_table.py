@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable
 
+from scoring.core.criteria import load_criteria
 from scoring.core.errors import (
     DefinitionError,
     InputError,
@@ -142,8 +143,6 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
     """Turn a province's criteria table into a criteria file (text) and a rules skeleton, and check
     the result with :func:`scoring.criteria.load_criteria`; problems name the sheet rows."""
     from openpyxl.utils import get_column_letter
-
-    from scoring.core.criteria import load_criteria
 
     path = Path(path)
     table = str(path)

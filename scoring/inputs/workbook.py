@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from scoring.analysis.explain import pts
 from scoring.core.errors import (
     InputError,
     Problem,
@@ -37,6 +38,7 @@ from scoring.core.evidence import (
     ValueError_,
     parse_value,
 )
+from scoring.core.scorecard import ILLUSTRATIVE_NOTICE
 from scoring.core.yamlio import nfc
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
@@ -261,8 +263,6 @@ def _leaf_rows(rule: Any, node: Any, leaf: LeafEvidence | None, target: str) -> 
 
 
 def _pts(value: Decimal | Fraction | int | float) -> str:
-    from scoring.analysis.explain import pts
-
     return pts(Decimal(str(value)) if isinstance(value, float) else value)  # type: ignore[arg-type]
 
 
@@ -426,8 +426,6 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from scoring.core.scorecard import ILLUSTRATIVE_NOTICE
-
     st = _styles()
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 60
@@ -559,8 +557,6 @@ def _validations(ws: Any) -> dict[str, Any]:
 
 def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None) -> None:
     from openpyxl.utils import get_column_letter
-
-    from scoring.core.scorecard import ILLUSTRATIVE_NOTICE
 
     st = _styles()
     cset = bundle.criteria

@@ -25,6 +25,7 @@ from scoring.core.evidence import (
     parse_date,
     parse_value,
 )
+from scoring.core.rules import available_sets, default_dirs, load_bundle
 from scoring.core.yamlio import dump_yaml, nfc
 from scoring.inputs.workbook import (
     _DOC_COLS,
@@ -187,8 +188,6 @@ class _Reader:
 
 def _default_bundle(set_id: str, criteria_dir: Any = None, rules_dir: Any = None) -> Any:
     """The bundle that types and names are checked against, or None when it cannot be loaded."""
-    from scoring.core.rules import available_sets, default_dirs, load_bundle
-
     if criteria_dir is None and rules_dir is None:
         if set_id not in available_sets(default_dirs()[0]):
             return None

@@ -8,6 +8,8 @@ import zipfile
 from decimal import Decimal
 from typing import Any
 
+from scoring.analysis.explain import pts
+from scoring.core.scorecard import OUTCOME_VI
 from scoring.inputs.workbook import (
     _auto_height,
     _look,
@@ -23,9 +25,6 @@ def scorecard_xlsx(card: Any) -> bytes:
     (=SUM of the children's cells), leaves hold values; a second sheet lists the lost points."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment
-
-    from scoring.analysis.explain import pts
-    from scoring.core.scorecard import OUTCOME_VI
 
     st = _styles()
     wb = Workbook()
@@ -154,9 +153,6 @@ def _notices(card: Any) -> list[str]:
 
 def _lost_sheet(ws: Any, card: Any, st: dict[str, Any]) -> dict[str, Any]:
     from openpyxl.styles import Alignment
-
-    from scoring.analysis.explain import pts
-    from scoring.core.scorecard import OUTCOME_VI
 
     widths = {"A": 5, "B": 8, "C": 34, "D": 9, "E": 11, "F": 14, "G": 50, "H": 44, "I": 38}
     for letter, w in widths.items():
