@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from scoring.errors import DefinitionError, InputError
+from scoring.core.errors import DefinitionError, InputError
 from scoring.inputs import dossiers as d
 
-defs_mod = importlib.import_module("scoring.inputs.dossiers.definitions")
 from scoring.inputs.dossiers.workdays import add_working_days, working_days
+
+defs_mod = importlib.import_module("scoring.inputs.dossiers.definitions")  # the package exports a function of that name
 
 HEADER = ("dossier_id,procedure_code,unit,received_at,due_at,finished_at,channel,full_online,supplement_requests,"
           "paused_days,withdrawn,digitised,result_digitised,reused_data,fee_required,paid_online,apology_sent")

@@ -1,1 +1,1 @@
-"""Readers of the inputs parindex scores from: evidence workbooks, dossier exports, criteria tables."""
+"""The Office's formats read in: evidence workbooks, dossier exports, province criteria tables."""

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ...errors import Problem, did_you_mean
+from ...core.errors import Problem, did_you_mean
 from .mapping import (BAD, BLANK, CHANNEL_WORDS, COLUMNS, IMPOSSIBLE, NEGATIVE, fmt_day, key, show)
 from .reader import Engine, Loaded, q
 

@@ -15,8 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
-from ...errors import InputError, Problem, ProblemList
-from ...yamlio import check_input_file
+from ...core.errors import InputError, Problem, ProblemList
+from ...core.yamlio import check_input_file
 from .checks import run_checks
 from .definitions import definitions, deadline_sql, flags_sql, indicator_sql, predicate_sql
 from .mapping import (COLUMNS, OK, PROCEDURE_COLUMNS, Deadlines, Mapping, Period, fmt_day, fmt_int, scalar_bool,

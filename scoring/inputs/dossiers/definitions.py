@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ...errors import DefinitionError, Problem
+from ...core.errors import DefinitionError, Problem
 from .mapping import COLUMNS, PROCEDURE_COLUMNS
 
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+)|(?P<param>:[a-z_]+)|(?P<op><=|>=|!=|=|<|>)|(?P<paren>[()])|(?P<name>[a-z_]+))")
@@ -258,7 +258,7 @@ def compile_predicate(pred: str, defs: Definitions, start: str | dt.date, end: s
                                      where=f"flags.{name}", column=column)
         if name in columns or (name == "deadline" and table == "dossiers"):
             return quote(name)
-        from ...errors import did_you_mean
+        from ...core.errors import did_you_mean
 
         known = list(allowed_flags) + list(columns) + (["deadline"] if table == "dossiers" else [])
         raise DefinitionError(Problem("bad_predicate", f"{where}: unknown name '{name}'", file="definitions.yaml",

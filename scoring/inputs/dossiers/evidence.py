@@ -8,11 +8,12 @@ from .compute import Result
 from .definitions import definitions
 from .mapping import Period, fmt_int, parse_period
 from .render import skipped_note
+from .run import load_indicators
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ...evidence import EvidenceFile
-    from ...rules import Bundle
-    from . import DossierInputs
+    from ...core.evidence import EvidenceFile
+    from ...core.rules import Bundle
+    from .run import DossierInputs
 
 
 def augment_evidence(bundle: Bundle, ev: EvidenceFile, inputs: DossierInputs) -> EvidenceFile:
@@ -23,8 +24,6 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, inputs: DossierInputs) ->
     added to ``computed``, and the dossiers behind a loss are attached to the leaf. The period
     is ``inputs.period``, or the evidence file's year.
     """
-    from . import load_indicators
-
     period = parse_period(inputs.period) if inputs.period else Period.year(ev.year)
     result = load_indicators(inputs, period)
     try:
@@ -34,7 +33,7 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, inputs: DossierInputs) ->
 
 
 def _augment(bundle: Bundle, ev: EvidenceFile, result: Result, dossier_file: str) -> EvidenceFile:
-    from ...evidence import Document, LeafEvidence, ValueError_, format_value, parse_value, same_as_stated
+    from ...core.evidence import Document, LeafEvidence, ValueError_, format_value, parse_value, same_as_stated
 
     specs_by_name = definitions().indicators
     warnings = list(ev.warnings)

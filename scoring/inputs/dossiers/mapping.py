@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...errors import InputError, Problem, ProblemList, did_you_mean
+from ...core.errors import InputError, Problem, ProblemList, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ _DEADLINE_KEYS = ("paused_days", "due_includes_pauses", "days_off")
 
 def load_mapping(path: str | Path) -> Mapping:
     """Read a column-mapping YAML (see sample_evidence/dossiers/mapping-lang-son.yaml)."""
-    from ...yamlio import load_yaml
+    from ...core.yamlio import load_yaml
 
     name = str(path)
     data = load_yaml(Path(path), "column-mapping file")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ...errors import InputError, Problem, did_you_mean
+from ...core.errors import InputError, Problem, did_you_mean
 from .mapping import (BAD, BLANK, CHANNEL_WORDS, COLUMNS, FALSE_WORDS, NEGATIVE, OK, TRUE_WORDS, ColumnSpec,
                       TableMapping, key, nfc, scalar_bool, scalar_channel, scalar_count, scalar_day, scalar_text)
 

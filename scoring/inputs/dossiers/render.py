@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from ...errors import InputError, Problem, did_you_mean
+from ...core.errors import InputError, Problem, did_you_mean
 from .compute import DossierTable, Indicator, Result, fmt_rate
 from .definitions import definitions
 from .mapping import fmt_int
