@@ -572,19 +572,18 @@ _ENGINE: dict[str, object] = {}
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(DATE_PIECES, TIME_PIECES), min_size=1, max_size=12))
 def test_sql_date_conversion_agrees_with_the_one_value_parser(cells: list[tuple[str, str]]) -> None:
+    from scoring.inputs.dossiers.checks import check_relation
     from scoring.inputs.dossiers.mapping import scalar_day
-    from scoring.inputs.dossiers.reader import Engine, convert_sql
+    from scoring.inputs.dossiers.reader import Engine, convert
 
     import pandas as pd
-
-    from scoring.inputs.dossiers import reader
 
     texts = [a + b for a, b in cells]
     engine = _ENGINE.setdefault("engine", Engine())
     engine.con.register("cells", pd.DataFrame({"c": pd.Series(texts, dtype=object)}))
-    reader._register_functions(engine, {}, ["received_at"])
-    outer, inner = convert_sql({"received_at": '"c"'}, {})
-    got = engine.rows(f"SELECT received_at__k, received_at FROM (SELECT {outer} FROM (SELECT {inner} FROM cells))")
+    convert(engine, "cells", {"received_at": "c"}, {})  # the SQL tiers, then mapping.py for the leftovers
+    check_relation(engine)
+    got = engine.rows("SELECT received_at__k, received_at FROM chk ORDER BY k")
     for text, (kind, day) in zip(texts, got):
         want = scalar_day(text)
         assert (kind, None if day is None else (day - dt.date(1970, 1, 1)).days) == (

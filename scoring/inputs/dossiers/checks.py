@@ -1,4 +1,4 @@
-"""Bad rows: each check is a SQL query over the typed table ``t`` (reader.py).
+"""Bad rows: each check is a SQL condition over the typed table ``t`` (reader.py), seen through ``chk``.
 
 A check returns (record ordinal, value, extra) for every row that fails it; the ordinal becomes
 the row a clerk sees in Excel (reader.RowNumbers), and the message, column and fix are written
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ...core.errors import Problem, did_you_mean
-from .mapping import (BAD, BLANK, CHANNEL_WORDS, COLUMNS, IMPOSSIBLE, NEGATIVE, fmt_day, key, show)
+from .mapping import BAD, BLANK, CHANNEL_WORDS, COLUMNS, IMPOSSIBLE, NEGATIVE, OK, fmt_day, key, show
 from .reader import Engine, Loaded, q
 
 MAX_SHOWN = 20  # problems listed before stopping
@@ -99,8 +99,41 @@ class CheckResult:
     rejected_rows: list[int]  # rows DuckDB could not split (not in ``t``)
 
 
+def check_relation(engine: Engine, dups: bool = False) -> None:
+    """The view ``chk``: ``t`` with each converted cell's kind (``name__k``) and, for a bad cell, its
+    text (``name__raw``); ``dup_first``: the first row of a repeated dossier_id.
+
+    A clean row's kinds follow from its typed values (NULL is blank); only the rows holding a
+    leftover cell (``t._odd``) are joined with ``odd_kinds``, into the small table ``tk``.
+    """
+    conv = engine.convertible
+    bad_cols = sorted({r[0] for r in engine.rows("SELECT DISTINCT i FROM odd_kinds")})
+    cols = []
+    if bad_cols:
+        joins = " ".join(f"LEFT JOIN odd_kinds o{i} ON o{i}.i = {i} AND o{i}.raw = t._odd[{i}] AND t.{q(conv[i - 1])} IS NULL"
+                         for i in bad_cols)
+        picks = ", ".join(f"o{i}.kind AS k{i}, o{i}.raw AS r{i}" for i in bad_cols)
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE tk AS SELECT t.rowid AS k, {picks} FROM t {joins} "
+                       "WHERE t._odd IS NOT NULL")
+    for i, name in enumerate(conv, 1):
+        default = f"CASE WHEN t.{q(name)} IS NULL THEN {BLANK} ELSE {OK} END"
+        if i in bad_cols:
+            cols.append(f"CAST(coalesce(tk.k{i}, {default}) AS UTINYINT) AS {q(name + '__k')}")
+            cols.append(f"CASE WHEN tk.k{i} NOT IN ({OK}, {BLANK}) THEN tk.r{i} END AS {q(name + '__raw')}")
+        else:
+            cols.append(f"CAST({default} AS UTINYINT) AS {q(name + '__k')}")
+            cols.append(f"CAST(NULL AS VARCHAR) AS {q(name + '__raw')}")
+    cols.append("dup.first AS dup_first" if dups else "CAST(NULL AS BIGINT) AS dup_first")
+    join = (" LEFT JOIN tk ON tk.k = t.rowid" if bad_cols else "") + (" LEFT JOIN dup USING (dossier_id)" if dups else "")
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW chk AS SELECT t.rowid AS k, t.*, {', '.join(cols)} FROM t{join}")
+
+
 def run_checks(engine: Engine, loaded: Loaded) -> CheckResult:
-    """Run every check; leave the ordinals of the bad rows in the table ``bad``."""
+    """Run every check; leave the ordinals of the bad rows in the table ``bad``.
+
+    One scan counts every check (and the bad rows); only when some row is bad are the problems
+    themselves listed (the first MAX_SHOWN, in row order) and the bad rows kept.
+    """
     present = loaded.present
     file = loaded.file
 
@@ -108,24 +141,32 @@ def run_checks(engine: Engine, loaded: Loaded) -> CheckResult:
         header = loaded.headers.get(name, name)
         return header if header == name else f"{header} ({name})"
 
-    found = [c for c in checks(present)]
-    parts = [f"SELECT rowid AS k, {i + 1} AS o, CAST({c.value} AS VARCHAR) AS v, CAST({c.extra} AS VARCHAR) AS x "
-             f"FROM t WHERE NOT _empty AND ({c.where})"
-             for i, c in enumerate(found)]
+    found = checks(present)
     # duplicates: the ids seen more than once, then every later row holding one (o = 0: listed first in its row)
     engine.execute("CREATE OR REPLACE TEMP TABLE dup AS SELECT dossier_id, min(rowid) AS first FROM t "
                    "WHERE NOT _empty AND dossier_id <> '' GROUP BY dossier_id HAVING count(*) > 1")
-    parts.append("SELECT t.rowid AS k, 0 AS o, t.dossier_id AS v, CAST(dup.first AS VARCHAR) AS x FROM t JOIN dup USING (dossier_id) "
-                 "WHERE t.rowid > dup.first AND NOT t._empty")
-    union = " UNION ALL ".join(f"({p})" for p in parts)
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE problems AS {union}")
-    engine.execute("CREATE OR REPLACE TEMP TABLE bad AS SELECT DISTINCT k FROM problems")
+    check_relation(engine, engine.rows("SELECT count(*) FROM dup")[0][0] > 0)
+    conds = ["dup_first IS NOT NULL AND k > dup_first"] + [f"({c.where})" for c in found]
+    row = engine.rows(f"SELECT {', '.join(f'count(*) FILTER (WHERE {c})' for c in conds)}, "
+                      f"count(*) FILTER (WHERE {' OR '.join(conds)}) FROM chk WHERE NOT _empty")[0]
+    per_check, bad_rows = [int(n) for n in row[:-1]], int(row[-1])
     counts: dict[str, int] = {}
-    for o, n in engine.rows("SELECT o, count(*) FROM problems GROUP BY o"):
-        code = "duplicate_id" if o == 0 else found[o - 1].code
-        counts[code] = counts.get(code, 0) + n
+    for o, n in enumerate(per_check):
+        if n:
+            code = "duplicate_id" if o == 0 else found[o - 1].code
+            counts[code] = counts.get(code, 0) + n
     examples: list[tuple[int, int, Problem]] = []
-    for k, o, v, x in engine.rows(f"SELECT k, o, v, x FROM problems ORDER BY k, o LIMIT {MAX_SHOWN}"):
+    if bad_rows:
+        parts = [f"SELECT k, {o} AS o, CAST({'dossier_id' if o == 0 else found[o - 1].value} AS VARCHAR) AS v, "
+                 f"CAST({'dup_first' if o == 0 else found[o - 1].extra} AS VARCHAR) AS x FROM chk "
+                 f"WHERE NOT _empty AND {conds[o]}" for o, n in enumerate(per_check) if n]
+        union = " UNION ALL ".join(f"({p})" for p in parts)
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE bad AS SELECT k FROM chk WHERE NOT _empty AND ({' OR '.join(conds)})")
+        shown = engine.rows(f"SELECT k, o, v, x FROM ({union}) ORDER BY k, o LIMIT {MAX_SHOWN}")
+    else:
+        engine.execute("CREATE OR REPLACE TEMP TABLE bad (k BIGINT)")
+        shown = []
+    for k, o, v, x in shown:
         row = loaded.rows.one(k)
         if o == 0:
             message = f"mã hồ sơ '{v}' trùng với dòng {loaded.rows.one(int(x))} (duplicate dossier_id)"
@@ -144,7 +185,7 @@ def run_checks(engine: Engine, loaded: Loaded) -> CheckResult:
                                           hint="ô có dấu phân cách (dấu phẩy, chấm phẩy) phải để trong ngoặc kép; "
                                                "xuất lại tệp từ hệ thống hoặc sửa dòng này")))
     examples.sort(key=lambda e: (e[0], e[1]))
-    bad_rows = engine.rows("SELECT count(*) FROM bad")[0][0] + len(loaded.rejected)
+    bad_rows += len(loaded.rejected)
     return CheckResult([e[2] for e in examples[:MAX_SHOWN]], counts, bad_rows, [r for r, _, _ in loaded.rejected])
 
 

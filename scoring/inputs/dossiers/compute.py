@@ -102,8 +102,9 @@ def read_dossiers(path: str | Path, mapping: Mapping | None = None, skip_bad_row
     try:
         loaded = load(engine, path, mapping.dossiers, progress)
         found = run_checks(engine, loaded)
-        engine.execute("CREATE OR REPLACE TEMP VIEW d AS SELECT t.rowid AS _k, t.* FROM t "
-                       "WHERE NOT t._empty AND t.rowid NOT IN (SELECT k FROM bad)")
+        anti = " AND t.rowid NOT IN (SELECT k FROM bad)" if found.bad_rows > len(loaded.rejected) else ""
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW d AS SELECT t.rowid AS _k, t.* EXCLUDE (_odd) FROM t "
+                       f"WHERE NOT t._empty{anti}")
         rows_read = int(engine.rows("SELECT count(*) FROM t WHERE NOT _empty")[0][0]) + len(loaded.rejected)
         table = DossierTable(engine, loaded, loaded.file, loaded.present, loaded.headers, rows_read, mapping.deadlines,
                              found.problems, found.counts)

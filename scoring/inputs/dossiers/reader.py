@@ -3,12 +3,14 @@
 CSV is read by DuckDB's parallel reader (every cell as text, no type guessing), Parquet by
 DuckDB, XLSX by openpyxl in read-only mode and handed to DuckDB as a DataFrame. parindex finds
 the header row itself (title rows above it are common), resolves the canonical columns
-(mapping.py), and converts every cell in SQL: the usual spellings take a fast path, and every
-other value goes to the reference parsers of mapping.py (registered as SQL functions), so a
-spelling means the same whichever path reads it. The result is the table ``t`` of the
-connection: one row per record, in file order (``rowid``), with typed columns, a kind code per
-converted cell (mapping.OK/BLANK/BAD/IMPOSSIBLE/NEGATIVE) and the raw text of a cell that did not
-convert (for messages). ``checks.py`` turns the kinds into bad-row problems.
+(mapping.py), and converts every cell in SQL, once, into the table ``t`` of the connection (one
+row per record, in file order: ``rowid``; typed columns; ``_empty`` for a row of blank cells).
+Every common spelling converts in SQL (exact words, then the key form; dates by shape with
+try_strptime, then mapping.py's own patterns, Excel serials). A cell that does not leaves its
+typed column NULL and its row keeps the raw text in ``_odd``; only the distinct leftovers go to
+the reference parsers of mapping.py (``fix_leftovers``), so a spelling means the same whichever
+path reads it and Python never runs per row. ``checks.py`` turns the leftovers that stay bad
+(``odd_kinds``) and the typed values into bad-row problems.
 """
 
 from __future__ import annotations
@@ -26,12 +28,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...core.errors import InputError, Problem, did_you_mean
-from .mapping import (BAD, BLANK, CHANNEL_WORDS, COLUMNS, FALSE_WORDS, NEGATIVE, OK, TRUE_WORDS, ColumnSpec,
-                      TableMapping, key, nfc, scalar_bool, scalar_channel, scalar_count, scalar_day, scalar_text)
+from .mapping import (BLANK, CHANNEL_WORDS, COLUMNS, FALSE_WORDS, OK, TRUE_WORDS, ColumnSpec, TableMapping, from_day, key,
+                      nfc, scalar_bool, scalar_channel, scalar_count, scalar_day, scalar_text)
 
 HEADER_SEARCH = 20  # rows searched for the header when the mapping does not say which row it is
-K = 10**8  # a date cell's code is kind * K + (day number + OFF)
-OFF = 5 * 10**7
 XLSX = (".xlsx", ".xlsm")
 PARQUET = (".parquet", ".pq")
 PROGRESS_MIN_BYTES = 100 * 1024 * 1024  # about 400 000 rows: shorter reads finish before a line would help
@@ -78,7 +78,7 @@ class Engine:
         import duckdb
 
         self.tmp = tempfile.mkdtemp(prefix="parindex-duckdb-")
-        self.functions = False  # the reference parsers are registered (reader._register_functions)
+        self.convertible: list[str] = []  # the columns whose leftover cells t._odd holds, in order
         self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp})
         self.con.execute("SET enable_progress_bar = false")
         self._finalizer = weakref.finalize(self, _cleanup, self.con, self.tmp)
@@ -315,8 +315,15 @@ class RowNumbers:
     """
 
     first: int = 2
-    gaps: list[int] = field(default_factory=list)
+    found: list[int] | None = field(default_factory=list)
     explicit: Any = None
+    find: Callable[[], list[int]] | None = None  # computes the gaps on first use (a scan of the file)
+
+    @property
+    def gaps(self) -> list[int]:
+        if self.found is None:
+            self.found = self.find() if self.find else []
+        return self.found
 
     def of(self, ks: Any) -> Any:
         import numpy as np
@@ -384,142 +391,221 @@ def _empty_records_slow(path: Path, head: CsvHead) -> list[int]:
 
 # ------------------------------------------------------------------ cell conversions in SQL
 
-
-_DATE_FORMATS = {10: ["%d/%m/%Y", "%Y-%m-%d"], 16: ["%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
-                 19: ["%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]}
-_DATE_SHAPE = {10: r"\d\d/\d\d/\d{4}|\d{4}-\d\d-\d\d",
-               16: r"(\d\d/\d\d/\d{4}|\d{4}-\d\d-\d\d)[ T]\d\d:\d\d",
-               19: r"(\d\d/\d\d/\d{4}|\d{4}-\d\d-\d\d)[ T]\d\d:\d\d:\d\d"}
+# Tier 1: the shapes exports write (zero-padded, one format each), by a LIKE guard and try_strptime.
+_DATE_SHAPES = (
+    ("____-__-__ __:__:__", "%Y-%m-%d %H:%M:%S"), ("__/__/____ __:__", "%d/%m/%Y %H:%M"),
+    ("__/__/____", "%d/%m/%Y"), ("____-__-__", "%Y-%m-%d"), ("__/__/____ __:__:__", "%d/%m/%Y %H:%M:%S"),
+    ("____-__-__ __:__", "%Y-%m-%d %H:%M"), ("____-__-__T__:__:__", "%Y-%m-%dT%H:%M:%S"),
+    ("____-__-__T__:__", "%Y-%m-%dT%H:%M"),
+)
+# Tier 2: mapping.py's own patterns (same groups), for the cells tier 1 leaves.
+_DMY_RE = r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+_YMD_RE = r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_SERIAL_RE = r"\d{1,7}(?:[.,]\d+)?"
 _SPACES = " \t\r\n\u00a0"
 
 
-def _register_functions(engine: Engine, values: dict[str, dict[str, str]], names: list[str]) -> None:
-    """The reference parsers as SQL functions, for the cells the fast paths leave."""
-    from functools import lru_cache
+def _variants(word: str) -> set[str]:
+    """Spellings of a key-form word that key() maps back to it (so an exact match means the same)."""
+    return {v for v in (word, word.capitalize(), word.upper(), word.title()) if key(v) == word}
 
-    con = engine.con
-    if engine.functions:
-        return
-    engine.functions = True
 
-    @lru_cache(maxsize=65536)
-    def day(text: str) -> int:
-        kind, number = scalar_day(text)
-        return kind * K + (number + OFF if kind == OK else 0)
+def _lookup(words: dict[str, Any], keyed: str | None = None) -> str:
+    """CASE over exact spellings (``keyed`` None) or over the key form ``keyed``; ELSE NULL."""
+    if keyed is None:
+        pairs = {v: val for w, val in words.items() for v in _variants(w)}
+        return " ".join(f"WHEN {lit(v)} THEN {val}" for v, val in pairs.items())
+    return " ".join(f"WHEN {lit(w)} THEN {val}" for w, val in words.items())
 
-    @lru_cache(maxsize=4096)
-    def count(text: str) -> int:
-        kind, number = scalar_count(text)
-        return number if kind == OK else (-2 if kind == NEGATIVE else -1)
 
-    con.create_function("pdx_day", day, ["VARCHAR"], "BIGINT", side_effects=False)
-    con.create_function("pdx_count", count, ["VARCHAR"], "BIGINT", side_effects=False)
-    for name in names:
+def _bool_words(vm: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for w in set(TRUE_WORDS) | set(FALSE_WORDS) | set(vm):
+        target = vm.get(w, w)
+        if target in TRUE_WORDS:
+            out[w] = "true"
+        elif target in FALSE_WORDS:
+            out[w] = "false"
+    return out
+
+
+def _channel_words(vm: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for w in set(CHANNEL_WORDS) | set(vm):
+        found = CHANNEL_WORDS.get(vm.get(w, w))
+        if found:
+            out[w] = lit(found)
+    return out
+
+
+def _date_sql(x: str) -> str:
+    tier1 = " ".join(f"WHEN {x} LIKE {lit(shape)} THEN try_strptime({x}, {lit(fmt)})" for shape, fmt in _DATE_SHAPES)
+    y = f"trim({x}, {lit(_SPACES)})"
+
+    # tier 2 in plain expressions (no subquery): the groups by position
+    def tier2(regex: str, yi: int, mi: int, di: int) -> str:
+        r = lit("^" + regex + "$")
+        grp = lambda i: f"regexp_extract({y}, {r}, {i})"  # noqa: E731
+        ok_time = (f"({grp(4)} = '' OR (CAST({grp(4)} AS INTEGER) <= 23 AND CAST({grp(5)} AS INTEGER) <= 59 AND "
+                   f"coalesce(CAST(nullif({grp(6)}, '') AS INTEGER), 0) <= 59))")
+        return (f"WHEN regexp_full_match({y}, {lit(regex)}) THEN CASE WHEN {ok_time} THEN "
+                f"TRY_CAST({grp(yi)} || '-' || {grp(mi)} || '-' || {grp(di)} AS DATE) END")
+
+    serial = (f"WHEN regexp_full_match({y}, {lit(_SERIAL_RE)}) THEN CASE WHEN TRY_CAST(replace({y}, ',', '.') AS DOUBLE) "
+              f"BETWEEN 61 AND 2958465.999999 THEN DATE '1899-12-30' + CAST(floor(CAST(replace({y}, ',', '.') AS DOUBLE)) "
+              f"AS INTEGER) END")
+    return (f"CASE WHEN {x} IS NULL THEN NULL ELSE coalesce(CAST(CASE {tier1} END AS DATE), "
+            f"CASE {serial} {tier2(_DMY_RE, 3, 2, 1)} {tier2(_YMD_RE, 1, 2, 3)} END) END")
+
+
+def _exact(spellings: Any, parse: Callable[[str], tuple[int, Any]], sql: Callable[[Any], str]) -> str:
+    """WHEN clauses for the exact spellings a sample of the file uses most (mapped by mapping.py itself)."""
+    out = []
+    for text in spellings:
+        kind, value = parse(text)
+        if kind == OK and value is not None and len(out) < 8:
+            out.append(f"WHEN {_x_placeholder} = {lit(text)} THEN {sql(value)}")
+    return " ".join(out)
+
+
+_x_placeholder = "\x00X\x00"
+
+
+def sample_spellings(engine: Engine, relation: str, sources: dict[str, str], rows: int = 2000) -> dict[str, list[str]]:
+    """The spellings of the yes/no and channel columns in the first rows, most frequent first: the
+    conversions test them first (exports write one or two spellings per column)."""
+    from collections import Counter
+
+    names = [n for n in sources if COLUMNS[n].kind in ("bool", "channel")]
+    if not names:
+        return {}
+    found = engine.rows(f"SELECT {', '.join(sources[n] for n in names)} FROM {relation} LIMIT {rows}")
+    return {n: [v for v, _ in Counter(r[i] for r in found if r[i] is not None).most_common()]
+            for i, n in enumerate(names)}
+
+
+def convert_sql(sources: dict[str, str], values: dict[str, dict[str, str]],
+                sample: dict[str, list[str]] | None = None) -> tuple[str, str, list[str]]:
+    """(outer, inner, convertible): the SELECT lists turning raw text columns (canonical name → SQL of
+    the raw cell) into the typed table, and the columns whose leftover cells ``_odd`` holds.
+
+    Every common spelling converts in SQL; a cell that does not (an unusual spelling, or a bad value)
+    leaves its typed column NULL and its row keeps the raw text of its convertible cells in ``_odd``
+    (NULL for every clean row), for ``fix_leftovers`` to hand the distinct leftovers to mapping.py.
+    """
+    sample = sample or {}
+    inner: list[str] = []
+    outer: list[str] = []
+    convertible: list[str] = []
+    odd: list[str] = []
+    for name, x in sources.items():
         spec = COLUMNS[name]
-        if spec.kind == "bool":
-            con.create_function(f"pdx_bool_{name}", _bool_function(values.get(name, {})), ["VARCHAR"], "INTEGER",
-                                side_effects=False)
-        elif spec.kind == "channel":
-            con.create_function(f"pdx_channel_{name}", _channel_function(values.get(name, {})), ["VARCHAR"], "VARCHAR",
-                                side_effects=False)
+        n = q(name)
+        vm = values.get(name, {})
+        if spec.kind in ("id", "text"):
+            inner.append(f"coalesce({x}, '') AS {n}")
+            outer.append(n)
+            continue
+        raw = q(name + "__x")
+        if spec.kind == "date":
+            code = _date_sql(x)
+            odd.append(f"({n} IS NULL AND {raw} IS NOT NULL)")
+        elif spec.kind == "count":
+            code = (f"CASE WHEN {x} IS NULL THEN 0 WHEN strlen({x}) = 1 AND {x} BETWEEN '0' AND '9' THEN ascii({x}) - 48 "
+                    f"WHEN regexp_full_match({x}, '[0-9]{{1,9}}') THEN CAST({x} AS INTEGER) END")
+            odd.append(f"{n} IS NULL")
+        elif spec.kind == "bool":
+            words = _bool_words(vm)
+            exact = _exact(sample.get(name, ()), lambda v: scalar_bool(v, vm), lambda b: "true" if b else "false")
+            code = (f"CASE WHEN {x} IS NULL THEN false {exact} ELSE CASE lower(trim({x}, "
+                    f"{lit(_SPACES)})) {_lookup(words, 'key')} END END")
+            odd.append(f"{n} IS NULL")
+        else:  # channel
+            words = _channel_words(vm)
+            exact = _exact(sample.get(name, ()), lambda v: scalar_channel(v, vm), lit)
+            code = (f"CASE WHEN {x} IS NULL THEN NULL {exact} ELSE CASE lower(trim({x}, "
+                    f"{lit(_SPACES)})) {_lookup(words, 'key')} END END")
+            odd.append(f"({n} IS NULL AND {raw} IS NOT NULL)")
+        inner.append(f"{code.replace(_x_placeholder, x)} AS {n}")
+        inner.append(f"{x} AS {raw}")
+        outer.append(n)
+        convertible.append(name)
+    xs = [sources[c] for c in sources]
+    first = xs[0] if "dossier_id" not in sources else sources["dossier_id"]
+    blank = " AND ".join(f"coalesce(trim({x}, {lit(_SPACES)}), '') = ''" for x in xs)
+    # a row is empty when every cell is blank; the first cell's first character settles it for nearly every row
+    inner.append(f"CASE WHEN {first} IS NOT NULL AND ascii({first}) > 32 AND ascii({first}) <> 160 THEN false "
+                 f"ELSE ({blank}) END "
+                 "AS _empty")
+    outer.append("_empty")
+    if convertible:
+        raws = ", ".join(q(c + "__x") for c in convertible)
+        outer.append(f"CASE WHEN {' OR '.join(odd)} THEN [{raws}] END AS _odd")
+    else:
+        outer.append("CAST(NULL AS VARCHAR[]) AS _odd")
+    return ", ".join(outer), ", ".join(inner), convertible
 
 
-def _bool_function(vm: dict[str, str]) -> Callable[[str], int]:
-    from functools import lru_cache
-
-    @lru_cache(maxsize=4096)
-    def parse(text: str) -> int:
-        kind, value = scalar_bool(text, vm)
-        return 2 if kind != OK else int(value)
-
-    return parse
+_SQL_TYPE = {"date": "DATE", "count": "INTEGER", "bool": "BOOLEAN", "channel": "VARCHAR"}
 
 
-def _channel_function(vm: dict[str, str]) -> Callable[[str], str]:
-    from functools import lru_cache
+def fix_leftovers(engine: Engine, convertible: list[str], values: dict[str, dict[str, str]],
+                  texts: tuple[str, ...] = ()) -> None:
+    """Map the distinct leftover cells with mapping.py's parsers (the one definition of a spelling):
+    a leftover that converts there is written into ``t``; the others are kept, with their kind, in
+    the table ``odd_kinds(i, raw, kind)`` (``i``: 1-based position in ``_odd``) for the checks.
+    Text columns get the same treatment: a value that NFC and trimming change is rewritten.
+    """
+    kinds: list[tuple[int, str, int]] = []
+    for i, name in enumerate(convertible, 1):
+        n = q(name)
+        found = [r[0] for r in engine.rows(
+            f"SELECT DISTINCT _odd[{i}] FROM t WHERE _odd IS NOT NULL AND {n} IS NULL AND _odd[{i}] IS NOT NULL")]
+        if not found:
+            continue
+        kind = COLUMNS[name].kind
+        vm = values.get(name, {})
+        fixes: list[tuple[str, Any]] = []
+        for raw in found:
+            if kind == "date":
+                k, v = scalar_day(raw)
+                v = from_day(v) if k == OK else None
+            elif kind == "count":
+                k, v = scalar_count(raw)
+            elif kind == "bool":
+                k, v = scalar_bool(raw, vm)
+            else:
+                k, v = scalar_channel(raw, vm)
+                if k == OK and not v:
+                    k = BLANK
+            if k == OK:
+                fixes.append((raw, v))
+            else:
+                kinds.append((i, raw, k))
+        if fixes:
+            _small_table(engine, "fix_values", ("raw VARCHAR", f"v {_SQL_TYPE[kind]}"), fixes)
+            engine.execute(f"UPDATE t SET {n} = f.v FROM fix_values f "
+                           f"WHERE t._odd IS NOT NULL AND t.{n} IS NULL AND t._odd[{i}] = f.raw")
+    _small_table(engine, "odd_kinds", ("i INTEGER", "raw VARCHAR", "kind UTINYINT"), kinds)
+    for name in texts:
+        n = q(name)
+        found = [r[0] for r in engine.rows(f"SELECT DISTINCT {n} FROM t")]
+        changed = [(v, nfc(v).strip(_SPACES)) for v in found if v is not None and nfc(v).strip(_SPACES) != v]
+        if changed:
+            _small_table(engine, "fix_values", ("raw VARCHAR", "v VARCHAR"), changed)
+            engine.execute(f"UPDATE t SET {n} = f.v FROM fix_values f WHERE t.{n} = f.raw")
 
-    @lru_cache(maxsize=4096)
-    def parse(text: str) -> str:
-        kind, value = scalar_channel(text, vm)
-        return value if kind == OK and value else ("" if kind == BLANK else "?")
 
-    return parse
+def _small_table(engine: Engine, name: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """A temp table from Python rows (the distinct leftovers: few), without pandas."""
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({', '.join(columns)})")
+    if rows:
+        engine.con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
 
 
 def _words(words: Any) -> str:
     return ", ".join(lit(w) for w in words)
 
-
-def _mapped(x: str, vm: dict[str, str]) -> str:
-    t = f"lower(trim({x}))"
-    if not vm:
-        return t
-    cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in vm.items())
-    return f"(CASE {t} {cases} ELSE {t} END)"
-
-
-def convert_sql(sources: dict[str, str], values: dict[str, dict[str, str]]) -> str:
-    """The SELECT list that turns raw text columns (canonical name → SQL of the raw cell) into the table."""
-    inner: list[str] = []
-    outer: list[str] = []
-    for name, x in sources.items():
-        spec = COLUMNS[name]
-        n = q(name)
-        if spec.kind == "id":
-            inner.append(f"coalesce({x}, '') AS {n}")
-            outer.append(n)
-        elif spec.kind == "text":
-            inner.append(f"coalesce(trim(nfc_normalize({x}), {lit(_SPACES)}), '') AS {n}")
-            outer.append(n)
-        elif spec.kind == "date":
-            fast = []
-            for length, formats in _DATE_FORMATS.items():
-                fmts = "[" + ", ".join(lit(f) for f in formats) + "]"
-                fast.append(f"WHEN {length} THEN CASE WHEN regexp_full_match({x}, {lit(_DATE_SHAPE[length])}) THEN "
-                            f"date_diff('day', DATE '1970-01-01', CAST(try_strptime({x}, {fmts}) AS DATE)) END")
-            code = (f"CASE WHEN {x} IS NULL OR trim({x}) = '' THEN {BLANK * K} ELSE coalesce("
-                    f"CASE length({x}) {' '.join(fast)} END + {OFF}, pdx_day({x})) END")
-            inner.append(f"{code} AS {q(name + '__c')}")
-            inner.append(f"{x} AS {q(name + '__raw')}")
-            c = q(name + "__c")
-            outer.append(f"CASE WHEN {c} // {K} = {OK} THEN DATE '1970-01-01' + CAST({c} % {K} - {OFF} AS INTEGER) END AS {n}")
-            outer.append(f"CAST({c} // {K} AS UTINYINT) AS {q(name + '__k')}")
-            outer.append(f"CASE WHEN {c} // {K} NOT IN ({OK}, {BLANK}) THEN {q(name + '__raw')} END AS {q(name + '__raw')}")
-        elif spec.kind == "count":
-            code = (f"CASE WHEN {x} IS NULL THEN 0 WHEN length({x}) BETWEEN 1 AND 9 AND ltrim({x}, '0123456789') = '' "
-                    f"THEN CAST({x} AS BIGINT) ELSE pdx_count({x}) END")
-            inner.append(f"{code} AS {q(name + '__c')}")
-            inner.append(f"{x} AS {q(name + '__raw')}")
-            c = q(name + "__c")
-            outer.append(f"CAST(greatest({c}, 0) AS INTEGER) AS {n}")
-            outer.append(f"CAST(CASE WHEN {c} = -1 THEN {BAD} WHEN {c} = -2 THEN {NEGATIVE} ELSE {OK} END AS UTINYINT) "
-                         f"AS {q(name + '__k')}")
-            outer.append(f"CASE WHEN {c} < 0 THEN {q(name + '__raw')} END AS {q(name + '__raw')}")
-        elif spec.kind == "bool":
-            m = _mapped(x, values.get(name, {}))
-            code = (f"CASE WHEN {x} IS NULL THEN 0 WHEN {m} IN ({_words(TRUE_WORDS)}) THEN 1 "
-                    f"WHEN {m} IN ({_words(FALSE_WORDS)}) THEN 0 ELSE pdx_bool_{name}({x}) END")
-            inner.append(f"{code} AS {q(name + '__c')}")
-            inner.append(f"{x} AS {q(name + '__raw')}")
-            c = q(name + "__c")
-            outer.append(f"{c} = 1 AS {n}")
-            outer.append(f"CAST(CASE WHEN {c} = 2 THEN {BAD} ELSE {OK} END AS UTINYINT) AS {q(name + '__k')}")
-            outer.append(f"CASE WHEN {c} = 2 THEN {q(name + '__raw')} END AS {q(name + '__raw')}")
-        elif spec.kind == "channel":
-            m = _mapped(x, values.get(name, {}))
-            cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in CHANNEL_WORDS.items())
-            code = f"CASE WHEN {x} IS NULL THEN '' ELSE CASE {m} {cases} ELSE pdx_channel_{name}({x}) END END"
-            inner.append(f"{code} AS {q(name + '__c')}")
-            inner.append(f"{x} AS {q(name + '__raw')}")
-            c = q(name + "__c")
-            outer.append(f"CASE WHEN {c} IN ('', '?') THEN NULL ELSE {c} END AS {n}")
-            outer.append(f"CAST(CASE WHEN {c} = '?' THEN {BAD} WHEN {c} = '' THEN {BLANK} ELSE {OK} END AS UTINYINT) "
-                         f"AS {q(name + '__k')}")
-            outer.append(f"CASE WHEN {c} = '?' THEN {q(name + '__raw')} END AS {q(name + '__raw')}")
-    empty = " AND ".join(f"coalesce(trim({x}, {lit(_SPACES)}), '') = ''" for x in sources.values())
-    inner.append(f"({empty}) AS _empty")
-    outer.append("_empty")
-    return ", ".join(outer), ", ".join(inner)
 
 
 # ------------------------------------------------------------------ reading a file
@@ -547,12 +633,15 @@ def load(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[float
     return _load_csv(engine, path, tm, progress)
 
 
-def _create(engine: Engine, relation: str, sources: dict[str, str], values: dict[str, dict[str, str]],
+def convert(engine: Engine, relation: str, sources: dict[str, str], values: dict[str, dict[str, str]],
             progress: Callable[[float], None] | None = None, extra: str = "") -> None:
-    _register_functions(engine, values, list(sources))
-    outer, inner = convert_sql({n: q(c) for n, c in sources.items()}, values)
-    engine.execute(f"CREATE OR REPLACE TABLE t AS SELECT {outer}{extra} FROM (SELECT {inner}{extra} FROM {relation})",
+    """The table ``t`` from ``relation`` (canonical name → its raw text column in ``sources``)."""
+    quoted = {n: q(c) for n, c in sources.items()}
+    outer, inner, convertible = convert_sql(quoted, values, sample_spellings(engine, relation, quoted))
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE t AS SELECT {outer}{extra} FROM (SELECT {inner}{extra} FROM {relation})",
                    progress=progress)
+    engine.convertible = convertible
+    fix_leftovers(engine, convertible, values, tuple(c for c in sources if COLUMNS[c].kind == "text"))
 
 
 def _load_csv(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[float], None] | None) -> Loaded:
@@ -573,14 +662,14 @@ def _load_csv(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[
     rejected: list[tuple[int, str, str]] = []
     try:
         try:
-            _create(engine, relation(False), sources, tm.values, progress)
+            convert(engine, relation(False), sources, tm.values, progress)
         except duckdb.InvalidInputException as exc:
             if "unicode" in str(exc).lower() or "utf-8" in str(exc).lower():
                 raise InputError(encoding_problem(path)) from None
             if "CSV Error" not in str(exc):
                 raise
             # read again, keeping the rows DuckDB cannot split, to name them all
-            _create(engine, relation(True), sources, tm.values, progress)
+            convert(engine, relation(True), sources, tm.values, progress)
             rejected = [(int(line), str(kind), str(text or "")) for line, kind, text in engine.rows(
                 "SELECT line, error_type, csv_line FROM reject_errors ORDER BY line")]
             rejected = _dedupe_rejects(rejected)
@@ -594,8 +683,13 @@ def _load_csv(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[
                                  hint="mỗi dòng phải có đúng số cột như dòng tiêu đề; ô có dấu phẩy phải để trong "
                                       "ngoặc kép")) from None
     count = engine.rows("SELECT count(*) FROM t")[0][0]
-    gaps = sorted(set(_empty_lines(path, head, count, [r for r, _, _ in rejected]) + [r for r, _, _ in rejected]))
-    return Loaded(name, tuple(head.positions), head.used, RowNumbers(head.first_row, gaps), rejected, head.width)
+    bad = [r for r, _, _ in rejected]
+
+    def gaps() -> list[int]:  # only when a row number is shown: most runs never scan the file for empty lines
+        return sorted(set(_empty_lines(path, head, count, bad) + bad))
+
+    return Loaded(name, tuple(head.positions), head.used, RowNumbers(head.first_row, None, find=gaps), rejected,
+                  head.width)
 
 
 def _dedupe_rejects(rejected: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
@@ -616,7 +710,7 @@ def _load_parquet(engine: Engine, path: Path, tm: TableMapping) -> Loaded:
                                  hint="xuất lại tệp")) from None
     _, _, positions, used = pick_header([(1, headers)], tm, COLUMNS, name, "tệp hồ sơ")
     relation = f"(SELECT {', '.join(f'CAST({q(h)} AS VARCHAR) AS {q(h)}' for h in headers)} FROM read_parquet({lit(name)}))"
-    _create(engine, relation, {c: headers[p] for c, p in positions.items()}, tm.values)
+    convert(engine, relation, {c: headers[p] for c, p in positions.items()}, tm.values)
     return Loaded(name, tuple(positions), used, RowNumbers(1), [], len(headers))
 
 
@@ -764,7 +858,7 @@ def _load_xlsx(engine: Engine, path: Path, tm: TableMapping) -> Loaded:
         frame = pd.DataFrame({f"c{i}": pd.Series([], dtype=object) for i in range(len(present))})
     engine.con.register("xlsx_cells", frame)
     try:
-        _create(engine, "xlsx_cells", {c: f"c{i}" for i, c in enumerate(present)}, tm.values)
+        convert(engine, "xlsx_cells", {c: f"c{i}" for i, c in enumerate(present)}, tm.values)
     finally:
         engine.con.unregister("xlsx_cells")
     return Loaded(file, present, used, RowNumbers(explicit=np.array(rows, dtype=np.int64)), [], len(present))
