@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import mmap
 import os
 import shutil
@@ -584,10 +585,25 @@ def fix_leftovers(engine: Engine, convertible: list[str], values: dict[str, dict
     for name in texts:
         n = q(name)
         found = [r[0] for r in engine.rows(f"SELECT DISTINCT {n} FROM t")]
-        changed = [(v, nfc(v).strip(_SPACES)) for v in found if v is not None and nfc(v).strip(_SPACES) != v]
-        if changed:
-            _small_table(engine, "fix_values", ("raw VARCHAR", "v VARCHAR"), changed)
+        norm = {v: nfc(v).strip(_SPACES) for v in found if v is not None}
+        changed = {raw: v for raw, v in norm.items() if raw != v}
+        labels = sorted(set(norm.values()) | {""})
+        if len(labels) <= ENUM_MAX:  # units, procedure codes: a few hundred values, stored as 1-2 bytes per row
+            kind = q(f"pdx_{name}_{next(_types)}")
+            engine.execute(f"CREATE TYPE {kind} AS ENUM ({', '.join(lit(v) for v in labels)})")
+            value = f"coalesce({_map(changed)}[{n}], {n})" if changed else n
+            engine.execute(f"ALTER TABLE t ALTER COLUMN {n} SET DATA TYPE {kind} USING CAST({value} AS {kind})")
+        elif changed:
+            _small_table(engine, "fix_values", ("raw VARCHAR", "v VARCHAR"), list(changed.items()))
             engine.execute(f"UPDATE t SET {n} = f.v FROM fix_values f WHERE t.{n} = f.raw")
+
+
+ENUM_MAX = 10_000  # distinct values of a text column kept as an ENUM (more: the column stays VARCHAR)
+_types = itertools.count(1)
+
+
+def _map(pairs: dict[str, str]) -> str:
+    return "MAP {" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in pairs.items()) + "}"
 
 
 def _small_table(engine: Engine, name: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
