@@ -72,19 +72,15 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _LAZY = {"EvidenceFile": "scoring.core.evidence", "Bundle": "scoring.core.rules", "Scorecard": "scoring.core.scorecard"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def __getattr__(name: str) -> Any:  # lazy re-exports of result types, so importing the API stays fast
     if name == "DossierInputs":
         from scoring.inputs.dossiers import DossierInputs
 
         return DossierInputs
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     if name == "AuditResult":
         from scoring.analysis.audit import AuditResult
 
