@@ -498,15 +498,24 @@ def whatif_text(data: dict[str, Any]) -> str:
 
 @dataclass
 class Scenarios:
-    """A scenarios CSV, checked: ids, and for each sub-criterion its columns and each row's cells."""
+    """A scenarios CSV, checked: ids, and for each sub-criterion its columns and each row's cells.
+
+    A column's cells are ``codes`` (one small integer per row, numbered in order of first
+    appearance) into ``labels`` (each distinct cell text once, as written).
+    """
 
     file: str
     ids: list[str]
     groups: dict[str, list[tuple[str, str | None]]]  # code → [(column header, evidence name or None)]
-    cells: dict[str, list[np.ndarray]] = field(default_factory=dict)  # code → one array of str per column
+    codes: dict[str, list[np.ndarray]] = field(default_factory=dict)  # code → per column, one int per row
+    labels: dict[str, list[list[str]]] = field(default_factory=dict)  # code → per column, the distinct texts
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def cell(self, code: str, k: int, row: int) -> str:
+        """The text of column ``k`` of ``code`` in ``row`` (0-based), blanks around it dropped."""
+        return self.labels[code][k][int(self.codes[code][k][row])].strip()
 
 
 def _sniff(first_line: str) -> str:
@@ -516,8 +525,6 @@ def _sniff(first_line: str) -> str:
 
 def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
     """Read and check a scenarios CSV (header: optional ``id``, then CODE or CODE:evidence columns)."""
-    import pandas as pd
-
     path = Path(path)
     name = str(path)
     if not path.is_file():
@@ -573,46 +580,163 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
         problems.add("no_columns", "the header names no sub-criterion", file=name, line=1,
                      hint="first line: id,3.4.1,7.3.4 (codes of sub-criteria)")
     problems.raise_if_any()
-    try:
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
-                            skip_blank_lines=False, header=0)
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem("bad_encoding", f"not valid UTF-8 ({exc.reason})", file=name,
-                                 hint="save the CSV as UTF-8")) from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        raise InputError(Problem("bad_csv", str(exc).strip().splitlines()[-1], file=name,
-                                 line=int(found.group(1)) if found else None,
-                                 hint=f"every row needs {len(header)} cells separated by '{sep}'")) from None
-    if not isinstance(frame.index, pd.RangeIndex):  # pandas reads extra cells of the first rows as an index
-        raise InputError(Problem("bad_csv", f"a row has more cells than the header's {len(header)}", file=name, line=2,
-                                 hint=f"separator is '{sep}'; quote values that contain it"))
-    frame.columns = header
-    n = len(frame)
-    if n == 0:
+    used = [(code, col) for code, cols in groups.items() for col, _ in cols]
+    position = {col: i for i, col in enumerate(header)}
+    ids, codes, labels = _read_cells(path, sep, len(header), [position[c] for _, c in used],
+                                     position.get(id_col) if id_col is not None else None)
+    if not ids:
         raise InputError(Problem("no_scenarios", "the file has a header but no scenario rows", file=name, line=2))
-    if id_col is not None:
-        raw_ids = frame[id_col].str.strip().to_numpy(dtype=object)
-        ids = [str(x) if x else str(i + 1) for i, x in enumerate(raw_ids)]
+    out_codes: dict[str, list[np.ndarray]] = {}
+    out_labels: dict[str, list[list[str]]] = {}
+    for (code, _), c, lab in zip(used, codes, labels):
+        out_codes.setdefault(code, []).append(c)
+        out_labels.setdefault(code, []).append(lab)
+    return Scenarios(name, ids, groups, out_codes, out_labels)
+
+
+def _csv_error(name: str, message: str, width: int, sep: str) -> InputError:
+    found = re.search(r"[Ll]ine:? (\d+)", message)
+    first = message.strip().splitlines()[0]
+    if "unicode" in message.lower() or "utf-8" in message.lower():
+        return InputError(Problem("bad_encoding", "not valid UTF-8", file=name,
+                                  line=int(found.group(1)) if found else None, hint="save the CSV as UTF-8"))
+    if "Expected Number of Columns" in message:
+        got = re.search(r"Found: (\d+)", message)
+        first = f"a row has {got.group(1) if got else 'more'} cells, the header {width}"
+    return InputError(Problem("bad_csv", first, file=name, line=int(found.group(1)) if found else None,
+                              hint=f"every row needs {width} cells separated by '{sep}'; quote values that contain it"))
+
+
+def _read_cells(path: Path, sep: str, width: int, columns: list[int], id_pos: int | None
+                ) -> tuple[list[str], list[np.ndarray], list[list[str]]]:
+    """The scenario rows: ids, and for each wanted column one integer per row into its distinct
+    texts (numbered by first appearance).
+
+    pyarrow's parallel CSV reader dictionary-encodes every column in one pass (no Python object per
+    cell). A file with a row of the wrong width goes to the DuckDB reader instead, which pads a short
+    row with empty cells (as documented) and names the line of a long one.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pc
+
+    name = str(path)
+    invalid: list[int] = []
+
+    def handler(row: Any) -> str:
+        invalid.append(row.actual_columns)
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    wanted = list(dict.fromkeys(columns))
+    types = {f"c{p}": pa.dictionary(pa.int32(), pa.string()) for p in wanted}
+    if id_pos is not None:
+        types[f"c{id_pos}"] = pa.string()
+    try:
+        table = pc.read_csv(path, read_options=pc.ReadOptions(skip_rows=1, column_names=names, encoding="utf8"),
+                            parse_options=pc.ParseOptions(delimiter=sep, newlines_in_values=True,
+                                                          ignore_empty_lines=False, invalid_row_handler=handler),
+                            convert_options=pc.ConvertOptions(column_types=types, include_columns=list(types) or None,
+                                                              strings_can_be_null=False,
+                                                              quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        table = None  # the DuckDB reader says what and where
+    if table is None or invalid:
+        return _read_cells_duckdb(path, sep, width, columns, id_pos)
+    n = table.num_rows
+    if n == 0:
+        return [], [], []
+    by_pos: dict[int, tuple[np.ndarray, list[str]]] = {}
+    for p in wanted:
+        column = table.column(f"c{p}").unify_dictionaries()
+        chunks = [c for c in column.chunks if len(c)]
+        texts = chunks[0].dictionary.to_pylist() if chunks else []
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
+        by_pos[p] = _by_first_appearance(codes, texts)
+    if id_pos is not None:
+        raw = table.column(f"c{id_pos}").to_pylist()
+        ids = [x.strip() or str(i + 1) for i, x in enumerate(raw)]
     else:
         ids = [str(i + 1) for i in range(n)]
-    # cells as written; blanks around a value are dropped when each distinct cell is read (batch_pools)
-    cells = {code: [frame[col].to_numpy(dtype=object) for col, _ in cols] for code, cols in groups.items()}
-    return Scenarios(name, ids, groups, cells)
+    return ids, [by_pos[p][0] for p in columns], [by_pos[p][1] for p in columns]
+
+
+def _by_first_appearance(codes: np.ndarray, texts: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Renumber a column's codes so that texts are numbered in order of first appearance."""
+    rows = np.arange(len(codes), dtype=np.int64)
+    first = np.full(len(texts), len(codes), dtype=np.int64)
+    first[codes[::-1]] = rows[::-1]  # the last write wins: each text's first row
+    order = np.argsort(first, kind="stable")
+    remap = np.empty(len(texts), dtype=np.int64)
+    remap[order] = np.arange(len(texts))
+    return remap[codes].astype(np.int32), [texts[i] for i in order]
+
+
+def _read_cells_duckdb(path: Path, sep: str, width: int, columns: list[int], id_pos: int | None
+                       ) -> tuple[list[str], list[np.ndarray], list[list[str]]]:
+    """The scenario rows through DuckDB (parallel CSV reader, every cell as text): ids, and for each
+    wanted column one integer per row into its distinct texts (numbered by first appearance).
+
+    Two scans: the distinct texts of every column (become ENUM types), then each cell's code
+    (``enum_code``), read into numpy without a Python object per cell.
+    """
+    import duckdb
+
+    name = str(path)
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    rel = (f"read_csv('{name.replace(chr(39), chr(39) * 2)}', header = false, skip = 1, columns = {cols}, "
+           f"delim = '{sep}', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
+           "null_padding = true, encoding = 'utf-8')")
+    wanted = list(dict.fromkeys(columns))
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")
+        try:
+            # pass 1: the distinct texts of each column (and the number of rows)
+            lists = ", ".join(f"list(DISTINCT coalesce(c{p}, ''))" for p in wanted)
+            found = con.execute(f"SELECT count(*){', ' + lists if lists else ''} FROM {rel}").fetchone()
+            n, distinct = int(found[0]), [list(v) for v in found[1:]]
+            if n == 0:
+                return [], [], []
+            # pass 2: each cell as its number among them (ENUM codes), in file order
+            for k, texts in enumerate(distinct):
+                con.execute(f"CREATE TYPE e{k} AS ENUM ({', '.join(_sql_text(t) for t in texts)})")
+            select = [f"enum_code(CAST(coalesce(c{p}, '') AS e{k})) AS v{k}" for k, p in enumerate(wanted)]
+            if id_pos is not None:
+                select.append(f"trim(coalesce(c{id_pos}, '')) AS id")
+            got = con.execute(f"SELECT {', '.join(select) or '0 AS none'} FROM {rel}").fetchnumpy()
+        except duckdb.Error as exc:
+            raise _csv_error(name, str(exc), width, sep) from None
+    finally:
+        con.close()
+    by_pos = {p: _by_first_appearance(np.asarray(got[f"v{k}"]).astype(np.int64), texts)
+              for k, (p, texts) in enumerate(zip(wanted, distinct))}
+    if id_pos is not None:
+        ids = [x if x else str(i + 1) for i, x in enumerate(np.asarray(got["id"]).tolist())]
+    else:
+        ids = [str(i + 1) for i in range(n)]
+    return ids, [by_pos[p][0] for p in columns], [by_pos[p][1] for p in columns]
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _factorize(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's index among the distinct combinations of cells, and the first row of each."""
+    """Each row's index among the distinct combinations of cells (numbered in order of first
+    appearance), and the first row of each. One column's codes are that already."""
     import pandas as pd
 
-    key: np.ndarray | None = None
-    for col in columns:
-        codes, uniques = pd.factorize(col)
-        key = codes.astype(np.int64) if key is None else key * len(uniques) + codes
-        key, _ = pd.factorize(key)
-        key = key.astype(np.int64)
-    assert key is not None
-    _, first = np.unique(key, return_index=True)
+    if len(columns) == 1:
+        key = columns[0].astype(np.int64)
+    else:
+        key = np.zeros(len(columns[0]), dtype=np.int64)
+        for col in columns:
+            key = key * (int(col.max()) + 1) + col.astype(np.int64)
+            key = pd.factorize(key)[0].astype(np.int64)
+    count = int(key.max()) + 1
+    first = np.empty(count, dtype=np.int64)
+    rows = np.arange(len(key), dtype=np.int64)
+    first[key[::-1]] = rows[::-1]  # the last write wins: the first row of each combination
     return key.astype(np.int32), first
 
 
@@ -623,16 +747,16 @@ def batch_pools(scorer: VectorScorer, ev: EvidenceFile, scenarios: Scenarios
     problems: list[Problem] = []
     extra = 0
     for code, cols in scenarios.groups.items():
-        idx, first = _factorize(scenarios.cells[code])
+        idx, first = _factorize(scenarios.codes[code])
         entries: list[dict[str | None, str] | None] = []
         for row in first:
-            override = {ev_name: str(scenarios.cells[code][k][row]).strip() for k, (_, ev_name) in enumerate(cols)
-                        if str(scenarios.cells[code][k][row]).strip()}
+            override = {ev_name: scenarios.cell(code, k, row) for k, (_, ev_name) in enumerate(cols)
+                        if scenarios.cell(code, k, row)}
             entries.append(override or None)
         pool, found = scorer.pool(ev, code, entries)
         for j, p in found:
             row = int(first[j])
-            shown = ", ".join(f"{col}={str(scenarios.cells[code][k][row]).strip()}" for k, (col, _) in enumerate(cols))
+            shown = ", ".join(f"{col}={scenarios.cell(code, k, row)}" for k, (col, _) in enumerate(cols))
             if len(problems) >= MAX_LISTED_PROBLEMS:
                 extra += 1
                 continue
@@ -655,26 +779,49 @@ def run_scenarios(bundle: Bundle, ev: EvidenceFile, scenarios: Scenarios,
     return scorer.score(pools, len(scenarios), bonus=base.total.bonus, penalty=base.total.penalty)
 
 
-def _texts(values: np.ndarray) -> np.ndarray:
-    """Hundredths → '88.45' / '12' / '9.5' (machine-readable, as the JSON numbers); each distinct value once."""
-    uniques, inverse = np.unique(values, return_inverse=True)
-    texts = np.array([format(from_hundredths(int(v)), "f") for v in uniques], dtype=object)
-    return texts[inverse.reshape(-1)]
+def _column(values: np.ndarray, mask: np.ndarray | None = None) -> Any:
+    """Hundredths → a categorical of '88.45' / '12' / '9.5' (machine-readable, as the JSON numbers),
+    each distinct value formatted once; rows outside ``mask`` are empty."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values)
+    texts = [format(from_hundredths(int(v)), "f") for v in uniques]
+    if mask is not None:
+        codes = np.where(mask, codes, -1)
+    return pd.Categorical.from_codes(codes, categories=texts) if texts else pd.Categorical([None] * len(codes))
 
 
 def scenarios_csv(result: BatchResult, ids: list[str], peers: PeerSet | None = None) -> str:
-    """Output CSV: scenario, points, percent, one column per field (by code), and rank with peers."""
+    """Output CSV: scenario, points, percent, one column per field (by code), and rank with peers.
+
+    Written by DuckDB's CSV writer from categorical columns (each distinct text once): quotes only
+    where needed, as the csv module does.
+    """
+    import tempfile
+
+    import duckdb
     import pandas as pd
 
-    cols: dict[str, Any] = {"scenario": ids, "points": _texts(result.points)}
-    cols["percent"] = np.where(result.has_percent, _texts(result.percent), "")
+    cols: dict[str, Any] = {"scenario": pd.Series(ids, dtype=object), "points": _column(result.points),
+                            "percent": _column(result.percent, result.has_percent)}
     for k, code in enumerate(result.field_codes):
-        cols[code] = _texts(result.fields[:, k])
+        cols[code] = _column(result.fields[:, k])
     if peers is not None:
-        cols["rank"] = batch_ranks(result, peers)
-    buf = io.StringIO()
-    pd.DataFrame(cols).to_csv(buf, index=False, lineterminator="\n")
-    return "\ufeff" + buf.getvalue()
+        ranks = batch_ranks(result, peers)
+        codes, uniques = pd.factorize(pd.Series(ranks, dtype=object).replace("", None), use_na_sentinel=True)
+        cols["rank"] = pd.Categorical.from_codes(codes, categories=list(uniques)) if len(uniques) else \
+            pd.Categorical([None] * len(ranks))
+    frame = pd.DataFrame(cols)
+    with tempfile.TemporaryDirectory(prefix="parindex-simulate-") as tmp:
+        out = Path(tmp) / "out.csv"
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET enable_progress_bar = false")
+            con.register("scenario_results", frame)
+            con.execute(f"COPY (SELECT * FROM scenario_results) TO '{out}' (HEADER, DELIMITER ',')")
+        finally:
+            con.close()
+        return "\ufeff" + out.read_bytes().decode("utf-8")  # as written: no newline translation
 
 
 def batch_ranks(result: BatchResult, peers: PeerSet) -> list[str]:
