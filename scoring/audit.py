@@ -880,13 +880,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     inputs = [getattr(args, n, None) for n in ("evidence", "dossiers", "mapping", "procedures")]
     if args.format == "xlsx":
         if not args.output:
-            raise InputError(Problem("output_required", "--format xlsx writes a file; give -o FILE",
-                                     subject="--output", hint="e.g. -o ra-soat-tai-lieu.xlsx"))
-        emit(render_xlsx(result), args.output, inputs)
+            raise InputError(Problem("output_required", "--format xlsx ghi ra tệp; cần -o TỆP (--format xlsx writes a file; give -o FILE)",
+                                     subject="--output", hint="ví dụ -o ra-soat-tai-lieu.xlsx"))
+        emit(render_xlsx(result), args.output, inputs, fmt="xlsx")
     elif args.format == "json":
-        emit(render_json(result.to_json()), args.output, inputs)
+        emit(render_json(result.to_json()), args.output, inputs, fmt="json")
     else:
-        emit(render_table(result), args.output, inputs)
+        emit(render_table(result), args.output, inputs, fmt="table")
     return EXIT_GAPS if args.fail_on_gaps and result.gaps else 0
 
 

@@ -92,22 +92,20 @@ def load_evidence_and_bundle(args: argparse.Namespace, path: str) -> tuple[Any, 
     return bundle, ev
 
 
-def emit(text: str | bytes, output: str | None, inputs: list[str | None] = ()) -> None:  # type: ignore[assignment]
-    """Print, or write ``output`` atomically; never overwrite an input file."""
-    from .yamlio import write_atomic
+def emit(text: str | bytes, output: str | None, inputs: list[str | None] = (),  # type: ignore[assignment]
+         fmt: str | None = None) -> None:
+    """Print, or write ``output`` atomically; never overwrite a file the run reads (scoring.core.safeio)."""
+    from .core.safeio import write_output
 
     if output is None:
         if isinstance(text, bytes):
-            raise InputError(Problem("binary_output", "this format is binary; give -o FILE", subject="--output"))
+            raise InputError(Problem("binary_output", "định dạng này là tệp nhị phân, không in ra màn hình được "
+                                     "(this format is binary; give -o FILE)", subject="--output",
+                                     hint="thêm -o TỆP, ví dụ -o ket-qua.xlsx"))
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(output).resolve()
-    for item in inputs:
-        if item and Path(item).resolve() == target:
-            raise InputError(Problem("would_overwrite_input", f"-o '{output}' is an input file; parindex never changes its inputs",
-                                     subject="--output", hint="choose another output file name"))
-    write_atomic(target, text)
+    write_output(output, text, inputs, fmt)
     sys.stderr.write(f"Đã ghi {output}\n")
 
 
@@ -161,19 +159,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     inputs = _inputs(args) + [args.peers]
     if args.format in ("xlsx", "docx"):
         if not args.output:
-            raise InputError(Problem("output_required", f"--format {args.format} writes a file; give -o FILE",
-                                     subject="--output", hint=f"e.g. -o bang-tu-cham.{args.format}"))
+            raise InputError(Problem("output_required", f"--format {args.format} ghi ra tệp; cần -o TỆP "
+                                     f"(--format {args.format} writes a file; give -o FILE)",
+                                     subject="--output", hint=f"ví dụ -o bang-tu-cham.{args.format}"))
         if args.format == "xlsx":
             from .excel import scorecard_xlsx as render_binary
         else:
             from .docx_report import scorecard_docx as render_binary
-        emit(render_binary(card), args.output, inputs)
+        emit(render_binary(card), args.output, inputs, fmt=args.format)
         return 0
     if args.peers and args.format == "json":
         from .report import render_json
         from .simulate import rank_json
 
-        emit(render_json({**card.to_json(), "rank": rank_json(rank)}), args.output, inputs)
+        emit(render_json({**card.to_json(), "rank": rank_json(rank)}), args.output, inputs, fmt="json")
         return 0
     text = render(card, args.format)
     if args.peers and args.format in ("table", "markdown"):
@@ -181,7 +180,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         lines = rank_lines(rank)
         text += "\n" + "\n".join(f"- {line.strip()}" if args.format == "markdown" else line for line in lines) + "\n"
-    emit(text, args.output, inputs)
+    emit(text, args.output, inputs, fmt=args.format)
     return 0
 
 
@@ -200,7 +199,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         text = render_json(explain_json(card))
     else:
         text = explain_text(card, markdown=args.format == "markdown", all_dossiers=args.all_dossiers)
-    emit(text, args.output, _inputs(args))
+    emit(text, args.output, _inputs(args), fmt=args.format)
     return 0
 
 
@@ -253,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             pass
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    from .core import safeio
+
+    safeio.forget_reads()  # each run refuses to overwrite the files it reads, not those of an earlier run
+    safeio.install_signal_handlers()
     try:
         known = {c for commands in EXTENSIONS.values() for c in commands} | {"check", "score", "explain"}
         command = next((a for a in argv if not a.startswith("-")), None)
@@ -271,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("Đã dừng (interrupted).\n")
         return 130
+    except safeio.Terminated as exc:
+        sys.stderr.write("Đã dừng theo yêu cầu của hệ thống (terminated); không tệp kết quả nào bị ghi dở.\n")
+        return 128 + exc.signum
     except BrokenPipeError:
         return 0
     except SystemExit as exc:

@@ -588,9 +588,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     cmp = compare(bundle, card, appraisal, result.gaps, ev)
     inputs = [getattr(args, n, None) for n in ("evidence", "appraisal", "dossiers", "mapping", "procedures")]
     if args.format == "json":
-        emit(render_json(cmp.to_json()), args.output, inputs)
+        emit(render_json(cmp.to_json()), args.output, inputs, fmt="json")
     else:
-        emit(render_text(cmp, markdown=args.format == "markdown"), args.output, inputs)
+        emit(render_text(cmp, markdown=args.format == "markdown"), args.output, inputs, fmt=args.format)
     return 0
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from .core.numbers import NumberTextError, bounded_decimal
 from .errors import DefinitionError, Problem, ProblemList
 from .yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
@@ -22,10 +23,13 @@ PointsStatus = Literal["official", "illustrative"]
 
 def _decimal(value: Any) -> Any:
     if isinstance(value, YamlFloat):
-        return Decimal(value.raw) if value.raw else Decimal(repr(float(value)))
+        value = value.raw or repr(float(value))
     if isinstance(value, bool):
-        raise ValueError("expected a number, not true/false")
-    return value
+        raise ValueError("cần một số, không phải true/false (expected a number, not true/false)")
+    try:
+        return bounded_decimal(value)  # NaN, Infinity and 5 000-digit numbers are refused with their line
+    except NumberTextError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class _Model(BaseModel):

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .core.numbers import NumberTextError, check_number_text
 from .errors import InputError, Problem
 from .yamlio import LineDict, YamlFloat, load_yaml, pydantic_problems
 
@@ -93,6 +94,10 @@ def _to_fraction(value: Any) -> Fraction:
     if isinstance(value, str):
         text = _number_text(value)
         try:
+            check_number_text(text)
+        except NumberTextError as exc:
+            raise ValueError_(exc.english, exc.hint, vi=exc.vi) from None
+        try:
             dec = Decimal(text)
         except InvalidOperation:
             raise ValueError_(f"'{value}' is not a number", "viết chữ số, ví dụ 12 hoặc 12,5 (write digits)",
@@ -136,6 +141,10 @@ def parse_count(value: Any) -> int:
         if not re.fullmatch(r"-?\d+", text):
             raise ValueError_(f"'{value}' is not a whole number", "chỉ viết chữ số, ví dụ 4900 (write digits only)",
                               vi=f"'{value}' không phải số nguyên")
+        try:
+            check_number_text(text)
+        except NumberTextError as exc:
+            raise ValueError_(exc.english, exc.hint, vi=exc.vi) from None
         value = int(text)
     if isinstance(value, float):
         if not value.is_integer():

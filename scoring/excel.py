@@ -40,7 +40,7 @@ from .evidence import (
     parse_date,
     parse_value,
 )
-from .yamlio import dump_yaml, nfc, write_atomic
+from .yamlio import dump_yaml, nfc
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -1892,7 +1892,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     from .cli import emit, load_bundle_for
 
     bundle = load_bundle_for(args)
-    emit(evidence_workbook(bundle, None, department=args.department), args.output)
+    emit(evidence_workbook(bundle, None, department=args.department), args.output, fmt="xlsx")
     return 0
 
 
@@ -1902,7 +1902,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     ev = load_evidence(Path(args.evidence))
     bundle = load_bundle_for(args, ev.criteria_set)
-    emit(evidence_workbook(bundle, ev), args.output, [args.evidence])
+    emit(evidence_workbook(bundle, ev), args.output, [args.evidence], fmt="xlsx")
     return 0
 
 
@@ -1910,12 +1910,58 @@ def cmd_import_evidence(args: argparse.Namespace) -> int:
     from .cli import emit
 
     ev = read_evidence_workbook(args.workbook, criteria_dir=args.criteria, rules_dir=args.rules)
-    emit(evidence_yaml(ev, source=Path(args.workbook).name), args.output, [args.workbook])
+    emit(evidence_yaml(ev, source=Path(args.workbook).name), args.output, [args.workbook], fmt="yaml")
     return 0
 
 
+def _write_import(args: argparse.Namespace, result: Any, rules_dir: Path) -> list[str]:
+    """All or nothing: the criteria file and the rules skeleton are written together, or nothing is
+    (a --rules-out naming a file, an unwritable folder or a full disk leaves no half an output)."""
+    from .core import safeio
+
+    safeio.check_output(args.output, [args.table], fmt="yaml")
+    if rules_dir.exists() and not rules_dir.is_dir():
+        raise InputError(Problem("rules_out_not_folder",
+                                 f"--rules-out '{rules_dir}' là một tệp đã có, không phải thư mục; không tệp nào được ghi "
+                                 f"(--rules-out names an existing file; nothing was written)",
+                                 file=str(rules_dir), subject="--rules-out",
+                                 hint="chỉ tới một thư mục (có sẵn hoặc mới), ví dụ --rules-out rules/ten-bo-tieu-chi"))
+    blocker = next((d for d in rules_dir.parents if d.exists() and not d.is_dir()), None)
+    if blocker is not None:
+        raise InputError(Problem("rules_out_not_folder",
+                                 f"không tạo được thư mục '{rules_dir}': '{blocker}' là một tệp; không tệp nào được ghi "
+                                 f"(the path goes through a file; nothing was written)",
+                                 file=str(rules_dir), subject="--rules-out", hint="chọn một thư mục khác"))
+    existing = list(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
+    files: list[tuple[Path | str, str | bytes]] = [(args.output, result.yaml_text)]
+    kept = []
+    for fname, text in result.rules_files.items():
+        target = rules_dir / fname
+        if target.exists() or any(p.name.split("-")[0] == fname.split("-")[0] for p in existing):
+            kept.append(fname)  # a field whose rules the Office already wrote: never replaced
+            continue
+        files.append((target, text))
+    created = [d for d in [rules_dir, *rules_dir.parents] if not d.exists()]
+    try:
+        rules_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem("write_failed", f"không tạo được thư mục '{rules_dir}' ({exc.strerror}); "
+                                 f"không tệp nào được ghi (nothing was written)", file=str(rules_dir),
+                                 subject="--rules-out")) from None
+    try:
+        safeio.write_outputs_together(files, [args.table])
+    except BaseException:
+        for d in created:  # folders made for this run only, and still empty
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        raise
+    sys.stderr.write(f"Đã ghi {args.output}\n")
+    return kept
+
+
 def cmd_import_criteria(args: argparse.Namespace) -> int:
-    from .cli import emit
 
     out = Path(args.output)
     set_id = args.set_id or out.stem
@@ -1939,15 +1985,7 @@ def cmd_import_criteria(args: argparse.Namespace) -> int:
     else:
         base = out.parent.parent if out.parent.name == "criteria" else out.parent
         rules_dir = base / "rules" / set_id
-    emit(result.yaml_text, args.output, [args.table])
-    rules_dir.mkdir(parents=True, exist_ok=True)
-    kept = []
-    for fname, text in result.rules_files.items():
-        target = rules_dir / fname
-        if target.exists() or any(p.name.split("-")[0] == fname.split("-")[0] for p in rules_dir.glob("*.yaml")):
-            kept.append(fname)
-            continue
-        write_atomic(target, text)
+    kept = _write_import(args, result, rules_dir)
     status = "chính thức" if args.official else "minh họa"
     sys.stderr.write(f"Đã nhập {result.fields} lĩnh vực, {result.leaves} tiêu chí thành phần, tổng {_pts(result.scale)} "
                      f"điểm ({status}). Khung quy tắc: {rules_dir}"

@@ -929,7 +929,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         peers=peers)
     data = plan(model, target, peers)
     text = render_json(plan_json(data)) if args.format == "json" else plan_text(data)
-    emit(text, args.output, _inputs(args) + [args.options, args.peers])
+    emit(text, args.output, _inputs(args) + [args.options, args.peers], fmt=args.format)
     return 0
 
 

@@ -22,6 +22,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from .criteria import CriteriaSet, load_criteria
+from .core.numbers import NumberTextError, bounded_decimal
 from .errors import DefinitionError, Problem, ProblemList, did_you_mean
 from .evidence import ValueType, format_number, format_percent, to_fraction
 from .yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
@@ -33,10 +34,13 @@ MAX_CHECKS = 40  # durable-rules refuses facts with more than 255 properties
 
 def _dec(value: Any) -> Any:
     if isinstance(value, YamlFloat):
-        return Decimal(value.raw)
+        value = value.raw or repr(float(value))
     if isinstance(value, bool):
-        raise ValueError("expected a number, not true/false")
-    return value
+        raise ValueError("cần một số, không phải true/false (expected a number, not true/false)")
+    try:
+        return bounded_decimal(value)  # NaN, Infinity and 5 000-digit numbers are refused with their line
+    except NumberTextError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _frac(value: Any) -> Any:

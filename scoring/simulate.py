@@ -712,7 +712,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     peers = _peers_for(args, ev)
     data = whatif(bundle, ev, args.sets, peers)
     text = render_json(whatif_json(data)) if args.format == "json" else whatif_text(data)
-    emit(text, args.output, _inputs(args) + [getattr(args, "peers", None)])
+    emit(text, args.output, _inputs(args) + [getattr(args, "peers", None)], fmt=args.format)
     return 0
 
 
@@ -726,7 +726,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     result = run_scenarios(bundle, ev, scenarios)
     took = time.perf_counter() - started
     emit(scenarios_csv(result, scenarios.ids, peers), args.output,
-         _inputs(args) + [args.scenarios, getattr(args, "peers", None)])
+         _inputs(args) + [args.scenarios, getattr(args, "peers", None)], fmt="csv")
     count = f"{len(scenarios):,}".replace(",", ".")
     seconds = f"{took:.2f}".replace(".", ",")
     sys.stderr.write(f"Đã chấm {count} kịch bản trong {seconds} giây.\n")

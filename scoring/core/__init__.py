@@ -1,0 +1,1 @@
+"""The core of parindex: errors, file safety, YAML, criteria, rules, evidence, the engine."""
