@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .audit import Gap, _fold, audit
+from .core.safeio import read_input_bytes
 from .errors import InputError, Problem, ProblemList, did_you_mean
 from .evidence import EvidenceFile, ValueError_, format_number, to_fraction
 from .rules import Bundle
@@ -28,6 +29,7 @@ from .scorecard import ILLUSTRATIVE_NOTICE, NodeResult, Scorecard
 from .yamlio import nfc
 
 FORMATS = ("table", "json", "markdown")
+MAX_APPRAISAL_BYTES = 20 * 1024 * 1024
 HEADER_SCAN_ROWS = 30
 
 CODE_HEADERS = {"code", "ma", "ma-so", "ma-tieu-chi", "ma-tc"}
@@ -71,7 +73,7 @@ class Appraisal:
 
 def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_input_bytes(path, "tệp kết quả thẩm định", MAX_APPRAISAL_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(Problem("not_utf8", f"tệp không phải văn bản UTF-8 (the file is not UTF-8 text, byte {exc.start})", file=str(path),
                                  hint="in Excel choose Save As → 'CSV UTF-8 (Comma delimited)'")) from None
@@ -88,7 +90,7 @@ def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
 def _rows_xlsx(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[_Cell]]], str]:
     from .excel import open_workbook
 
-    data = path.read_bytes()
+    data = read_input_bytes(path, "tệp kết quả thẩm định", MAX_APPRAISAL_BYTES)
     formulas = open_workbook(data, str(path), data_only=False)
     values = open_workbook(data, str(path), data_only=True)
     names = formulas.sheetnames
@@ -179,10 +181,14 @@ def _points(cell: _Cell) -> Decimal:
 def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str | None = None) -> Appraisal:
     """Read an appraisal CSV/XLSX; every problem (file, row, cell, fix) is collected, then raised (exit 2)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"không tìm thấy tệp kết quả thẩm định '{path}' (appraisal file '{path}' does not exist)", file=str(path),
-                                 subject="--appraisal", hint="kiểm tra lại đường dẫn và tên tệp (check the path)"))
+    from .core.safeio import check_input_file
+    from .yamlio import workbook_format_problem
+
+    check_input_file(path, "tệp kết quả thẩm định", subject="--appraisal")  # a regular file: no pipe, no /dev/zero
     suffix = path.suffix.lower()
+    other = workbook_format_problem(path)
+    if other is not None:  # .xls / .ods: save as .xlsx
+        raise InputError(other)
     if suffix in (".xlsx", ".xlsm"):
         rows, name = _rows_xlsx(path, sheet)
     elif suffix in (".csv", ".txt"):

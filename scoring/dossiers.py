@@ -1578,6 +1578,9 @@ def _read_xlsx(path: Path, tm: TableMapping, specs: dict[str, ColumnSpec], what:
     import openpyxl
 
     name = str(path)
+    from .core.safeio import check_workbook
+
+    check_workbook(path, name, max_rows=1_048_576, max_columns=1_000, formulas=True)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

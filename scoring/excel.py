@@ -44,6 +44,10 @@ from .yamlio import dump_yaml, nfc
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
+#: columns and rows a sheet of the Office's workbooks may reach (templates, appraisal and criteria tables use
+#: about 15 columns); beyond, openpyxl would create millions of empty cells while reading
+MAX_COLUMNS = 200
+MAX_SHEET_ROWS = 100_000
 HEADER_SCAN_ROWS = 30
 
 INSTRUCTIONS = "Hướng dẫn"
@@ -879,14 +883,19 @@ def open_workbook(data: bytes, name: str, data_only: bool) -> Any:
     """Open workbook bytes with openpyxl; a damaged or non-xlsx file is bad input, said in words."""
     from openpyxl import load_workbook
 
+    from .core import safeio
+
+    safeio.check_workbook(data, name, MAX_SHEET_ROWS, MAX_COLUMNS)
     try:
-        return load_workbook(io.BytesIO(data), data_only=data_only)
+        wb = load_workbook(io.BytesIO(data), data_only=data_only)
     except Exception:  # noqa: BLE001 - zip/XML errors of a damaged, renamed or non-xlsx file
         kind = "a zip archive that is not a workbook" if data[:4] == b"PK\x03\x04" else "not a zip archive"
         raise InputError(Problem(
             "unreadable_workbook",
             f"tệp không phải bảng tính Excel (.xlsx) hoặc đã bị hỏng (not an .xlsx workbook: {kind})",
             file=name, hint="mở tệp bằng Excel và lưu lại dạng Excel Workbook (.xlsx)")) from None
+    safeio.check_loaded_sheets(wb, name, MAX_SHEET_ROWS, MAX_COLUMNS)
+    return wb
 
 
 def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: Any = None,
@@ -901,14 +910,10 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
 
     path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"evidence workbook '{name}' does not exist", file=name,
-                                 hint="kiểm tra lại đường dẫn và tên tệp (check the path and spelling)"))
-    size = path.stat().st_size
-    if size > MAX_WORKBOOK_BYTES:
-        raise InputError(Problem("file_too_large", f"workbook is {size:,} bytes; the limit is {MAX_WORKBOOK_BYTES:,}",
-                                 file=name))
-    data = path.read_bytes()  # read once: the file itself is never opened for writing
+    from .core import safeio
+
+    # read once, a regular file within the limit: the file itself is never opened for writing
+    data = safeio.read_input_bytes(path, "bảng tính tài liệu kiểm chứng", MAX_WORKBOOK_BYTES)
     wb = open_workbook(data, name, data_only=False)
     rd = _Reader(path, wb)
     if INSTRUCTIONS not in wb.sheetnames:

@@ -517,11 +517,11 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
 
     path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"scenarios file '{name}' does not exist", file=name,
-                                 hint="kiểm tra lại đường dẫn và tên tệp (check the path and spelling)"))
-    if path.stat().st_size > MAX_SCENARIO_BYTES:
-        raise InputError(Problem("file_too_large", "scenarios file is larger than 1 GiB", file=name))
+    from .core.safeio import check_input_file
+
+    if check_input_file(path, "tệp kịch bản").st_size > MAX_SCENARIO_BYTES:  # a regular file: no pipe, no /dev/zero
+        raise InputError(Problem("file_too_large", "tệp kịch bản lớn hơn 1 GiB (scenarios file is larger than 1 GiB)",
+                                 file=name, hint="tách thành nhiều tệp nhỏ (split the file)"))
     with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as handle:
         try:
             first = handle.readline()

@@ -150,20 +150,16 @@ def describe(what: str) -> str:
     return _WHAT_VI.get(what, what)
 
 
-#: First bytes of spreadsheet formats parindex does not read, and what to do instead.
-_OTHER_WORKBOOKS = ((b"\xd0\xcf\x11\xe0", "Excel 97-2003 (.xls)"), (b"PK\x03\x04", "bảng tính hoặc tệp nén (zip)"))
-
-
 def workbook_format_problem(path: Path, data: bytes = b"") -> Problem | None:
-    """A Problem when ``path`` is a spreadsheet parindex cannot read as text (.xls, .ods, .xlsx given
-    where YAML/CSV is expected): the fix is to save it as .xlsx, not as text."""
+    """A Problem when ``path`` is a spreadsheet parindex cannot read (.xls, .ods): the fix is to save it
+    as .xlsx, not as text."""
     suffix = path.suffix.lower()
     kind = {".xls": "Excel 97-2003 (.xls)", ".ods": "LibreOffice/OpenOffice (.ods)",
             ".numbers": "Apple Numbers"}.get(suffix)
-    if kind is None and data:
-        kind = next((k for magic, k in _OTHER_WORKBOOKS if data.startswith(magic)), None)
-        if kind is not None and b"opendocument.spreadsheet" in data[:200]:
-            kind = "LibreOffice/OpenOffice (.ods)"
+    if kind is None and data.startswith(b"\xd0\xcf\x11\xe0"):
+        kind = "Excel 97-2003 (.xls)"
+    if kind is None and data.startswith(b"PK\x03\x04") and b"opendocument.spreadsheet" in data[:200]:
+        kind = "LibreOffice/OpenOffice (.ods)"
     if kind is None:
         return None
     return Problem("workbook_format", f"tệp là bảng tính dạng {kind}; parindex chỉ đọc bảng tính Excel .xlsx "
@@ -189,7 +185,12 @@ def read_text(path: Path, what: str = "file", max_bytes: int = MAX_BYTES) -> str
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data[:nul].count(b"\n") + 1
-        if data.count(b"\x00") > 16:
+        try:
+            data.decode("utf-8-sig")
+            text_like = not data.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")) and data.count(b"\x00") <= 16
+        except UnicodeDecodeError:
+            text_like = False
+        if not text_like:
             raise InputError(Problem("binary_file", f"tệp không phải văn bản UTF-8 ({what} looks binary, not UTF-8 text)",
                                      file=name, hint="chỉ tới đúng tệp văn bản YAML/CSV (point to the right text file)"))
         raise InputError(Problem("nul_byte", f"dòng {line} chứa ký tự NUL (mã 0) (line {line} holds a NUL byte)",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scoring.errors import InputError
+
 from fixtures.kit import ALL_MET
 from scoring.cli import main
 
@@ -308,8 +310,9 @@ def test_write_atomic_leaves_old_content_when_writing_fails(tmp_path: Path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError) as caught:  # said in Vietnamese, exit 2, not a traceback
         yamlio.write_atomic(target, "new content")
+    assert caught.value.problems[0].code == "write_failed"
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 

@@ -19,10 +19,13 @@ Every refusal is a :class:`Problem`, Vietnamese first with English in brackets.
 from __future__ import annotations
 
 import errno
+import io
 import os
+import re
 import signal
 import stat
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,8 +154,8 @@ def read_input_bytes(path: Path | str, what: str = "tệp", max_bytes: int = MAX
 
 
 def _too_large(name: str, what: str, size: int, limit: int, subject: str | None) -> Problem:
-    return Problem("file_too_large", f"{what} nặng {size:,} byte, quá giới hạn {limit:,} byte "
-                                     f"(the file is {size:,} bytes; the limit is {limit:,})".replace(",", "."),
+    return Problem("file_too_large", f"{what} nặng {_vi_int(size)} byte, quá giới hạn {_vi_int(limit)} byte "
+                                     f"(the file is {size:,} bytes; the limit is {limit:,})",
                    file=name, **_subject(subject),
                    hint="kiểm tra đúng tệp chưa, hoặc tách tệp thành nhiều tệp nhỏ (check it is the right file, or split it)")
 
@@ -416,3 +419,154 @@ def install_signal_handlers() -> None:
                 signal.signal(signum, _raise_terminated)
             except (ValueError, OSError):  # not the main thread, or not allowed here
                 pass
+
+
+# ------------------------------------------------------------------ workbooks (before openpyxl sees them)
+
+#: rows × columns a sheet may claim before openpyxl is let loose on it (openpyxl fills every cell of the
+#: claimed range while iterating: one cell typed at XFD1048576 makes 17 billion)
+MAX_SHEET_CELLS = 60_000_000
+#: uncompressed size of one member of a workbook (a zip bomb is refused before it is inflated)
+MAX_MEMBER_BYTES = 1024 * 1024 * 1024
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def column_letters(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet member name → the sheet's name as Excel shows it on its tab."""
+    import xml.etree.ElementTree as ET
+
+    names: dict[str, str] = {}
+    try:
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError):
+        return names
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    for sheet in book.iter():
+        if sheet.tag.endswith("}sheet") or sheet.tag == "sheet":
+            rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+            target = targets.get(rid, "")
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            names[member] = sheet.get("name", member)
+    return names
+
+
+def check_workbook(data: bytes | Path, name: str, max_rows: int, max_columns: int, formulas: bool = False) -> None:
+    """Refuse, before openpyxl reads it, a workbook whose sheet claims more rows or columns than
+    ``max_rows``/``max_columns`` (or millions of cells), a zip bomb, and with ``formulas`` a formula
+    cell that holds no computed value (a file written by a program, never opened in Excel, reads as
+    blank there: an on-time rate of 3 % instead of 97 %). Damaged files are left to openpyxl's reader,
+    which says so in its own words.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    with zf:
+        sheets = _sheet_names(zf)
+        members = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
+        for info in zf.infolist():
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise InputError(Problem(
+                    "workbook_too_large", f"bảng tính giải nén ra quá lớn ({_vi_int(info.file_size)} byte) "
+                                          f"(a part of the workbook inflates to {info.file_size:,} bytes)", file=name,
+                    hint="lưu lại bảng tính từ Excel, chỉ giữ các trang cần thiết (save only the sheets needed)"))
+        for info in members:
+            sheet = sheets.get(info.filename, info.filename)
+            try:
+                with zf.open(info) as handle:
+                    head = handle.read(16384)
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError):
+                return  # damaged: openpyxl says so
+            found = _DIMENSION.search(head)
+            if found and found.group(3):
+                rows = int(found.group(4))
+                cols = _column_number(found.group(3).decode())
+                if rows > max_rows or cols > max_columns or rows * cols > MAX_SHEET_CELLS:
+                    far = f"{found.group(3).decode()}{rows}"
+                    raise InputError(_range_problem(name, sheet, far, rows, cols, max_rows, max_columns))
+            if formulas:
+                _check_cached_values(zf, info, name, sheet)
+
+
+def _vi_int(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _range_problem(name: str, sheet: str, far: str, rows: int, cols: int, max_rows: int, max_columns: int) -> Problem:
+    return Problem(
+        "sheet_too_large",
+        f"trang '{sheet}' khai báo vùng dữ liệu tới ô {far} ({_vi_int(rows)} dòng × {_vi_int(cols)} cột), quá giới hạn "
+        f"{_vi_int(max_rows)} dòng × {_vi_int(max_columns)} cột (the sheet claims cells up to {far})",
+        file=f"{name}", subject=f"'{sheet}'!{far}",
+        hint=f"trong Excel bấm Ctrl+End để tới ô cuối; xóa các dòng, cột thừa sau vùng số liệu (chọn, chuột phải → "
+             f"Delete), lưu lại rồi chạy lại (delete the rows and columns after the data, save, run again)")
+
+
+def _check_cached_values(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sheet: str) -> None:
+    """A formula cell without a cached value (``<c><f>…</f></c>`` with no ``<v>``) is an error naming the cell."""
+    import xml.etree.ElementTree as ET
+
+    with zf.open(info) as handle:  # a cheap pass first: most exports hold no formula at all
+        tail = b""
+        found = False
+        while chunk := handle.read(1 << 20):
+            if _FORMULA.search(tail + chunk):
+                found = True
+                break
+            tail = chunk[-16:]
+    if not found:
+        return
+    missing: list[str] = []
+    with zf.open(info) as handle:
+        for _, elem in ET.iterparse(handle, events=("end",)):
+            if elem.tag.endswith("}c") or elem.tag == "c":
+                has_f = has_v = False
+                for child in elem:
+                    tag = child.tag.rsplit("}", 1)[-1]
+                    has_f = has_f or tag == "f"
+                    has_v = has_v or (tag in ("v", "is") and (child.text or len(child)))
+                if has_f and not has_v:
+                    missing.append(elem.get("r", "?"))
+                    if len(missing) >= 5:
+                        break
+                elem.clear()
+    if missing:
+        cells = ", ".join(f"'{sheet}'!{c}" for c in missing)
+        raise InputError(Problem(
+            "formula_without_value",
+            f"ô {cells} có công thức nhưng chưa có giá trị tính sẵn; parindex không tự tính công thức "
+            f"(formula cells without a computed value)", file=name, subject=f"'{sheet}'!{missing[0]}",
+            hint="mở tệp bằng Excel hoặc LibreOffice để công thức được tính, lưu lại rồi chạy lại; "
+                 "hoặc chép và dán giá trị (Paste Special → Values) (open and save the file in Excel)"))
+
+
+def check_loaded_sheets(wb: object, name: str, max_rows: int, max_columns: int) -> None:
+    """After openpyxl loaded a workbook (not read-only): refuse a sheet whose real cells reach beyond
+    the limits (openpyxl would create every cell up to there while iterating)."""
+    for ws in getattr(wb, "worksheets", []):
+        cells = getattr(ws, "_cells", None)
+        if not cells:
+            continue
+        if ws.max_row <= max_rows and ws.max_column <= max_columns:
+            continue
+        row, col = max(cells, key=lambda rc: (rc[1] > max_columns, rc[0] > max_rows, rc[1] * rc[0]))
+        raise InputError(_range_problem(name, ws.title, f"{column_letters(col)}{row}", ws.max_row, ws.max_column,
+                                        max_rows, max_columns))
