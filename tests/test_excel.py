@@ -19,11 +19,11 @@ from openpyxl import Workbook, load_workbook
 
 from conftest import ROOT, SAMPLES
 from scoring.cli import main
-from scoring.criteria import load_criteria
-from scoring.engine import score
-from scoring.errors import DefinitionError, InputError
-from scoring.evidence import EvidenceFile, load_evidence
-from scoring.excel import (
+from scoring.core.criteria import load_criteria
+from scoring.core.engine import score
+from scoring.core.errors import DefinitionError, InputError
+from scoring.core.evidence import EvidenceFile, load_evidence
+from scoring.inputs.workbook import (
     CLAIMS,
     EV_COLUMNS,
     INSTRUCTIONS,
@@ -33,7 +33,7 @@ from scoring.excel import (
     read_evidence_workbook,
     scorecard_xlsx,
 )
-from scoring.rules import Bundle, load_bundle
+from scoring.core.rules import Bundle, load_bundle
 
 DATA = ROOT / "tests" / "data" / "excel"
 SAMPLE = SAMPLES / "so-tu-phap-lang-son-2025.yaml"
@@ -614,7 +614,7 @@ def test_import_criteria_command_stops_on_problems(tmp_path: Path, capsys: pytes
 
 
 def test_every_problem_code_is_documented() -> None:
-    source = (ROOT / "scoring" / "excel.py").read_text(encoding="utf-8")
+    source = (ROOT / "scoring" / "inputs" / "workbook.py").read_text(encoding="utf-8")
     codes = set(re.findall(r'(?:\.add|Problem)\(\s*"([a-z_]+)"', source))
     doc = (ROOT / "docs" / "excel.md").read_text(encoding="utf-8")
     assert len(codes) > 30

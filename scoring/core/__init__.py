@@ -1,1 +1,1 @@
-"""The core of parindex: errors, file safety, YAML, criteria, rules, evidence, the engine."""
+"""The core: errors, YAML reading, criteria, rules, evidence, the engine, the scorecard (no I/O formats)."""

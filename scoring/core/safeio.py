@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import InputError, Problem
+from scoring.core.errors import InputError, Problem
 
 #: Default size limit of an input file that is read whole (YAML, CSV of peers/options …).
 MAX_INPUT_BYTES = 5 * 1024 * 1024

@@ -13,7 +13,6 @@ openpyxl is imported inside the functions so that ``parindex --help`` stays fast
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import re
@@ -29,8 +28,8 @@ from typing import Any, Iterable
 
 import yaml
 
-from .errors import DefinitionError, InputError, ParindexError, Problem, ProblemList, did_you_mean
-from .evidence import (
+from scoring.core.errors import DefinitionError, InputError, ParindexError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import (
     Claim,
     Document,
     EvidenceFile,
@@ -40,7 +39,7 @@ from .evidence import (
     parse_date,
     parse_value,
 )
-from .yamlio import dump_yaml, nfc
+from scoring.core.yamlio import dump_yaml, nfc, write_atomic
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -257,7 +256,7 @@ def _leaf_rows(rule: Any, node: Any, leaf: LeafEvidence | None, target: str) -> 
 
 
 def _pts(value: Decimal | Fraction | int | float) -> str:
-    from .explain import pts
+    from scoring.analysis.explain import pts
 
     return pts(Decimal(str(value)) if isinstance(value, float) else value)  # type: ignore[arg-type]
 
@@ -422,7 +421,7 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from .scorecard import ILLUSTRATIVE_NOTICE
+    from scoring.core.scorecard import ILLUSTRATIVE_NOTICE
 
     st = _styles()
     ws.column_dimensions["A"].width = 24
@@ -556,7 +555,7 @@ def _validations(ws: Any) -> dict[str, Any]:
 def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None) -> None:
     from openpyxl.utils import get_column_letter
 
-    from .scorecard import ILLUSTRATIVE_NOTICE
+    from scoring.core.scorecard import ILLUSTRATIVE_NOTICE
 
     st = _styles()
     cset = bundle.criteria
@@ -867,7 +866,7 @@ def _canonical(kind: str, cell_value: Any, fmt: str | None) -> Any:
 
 def _default_bundle(set_id: str, criteria_dir: Any = None, rules_dir: Any = None) -> Any:
     """The bundle that types and names are checked against, or None when it cannot be loaded."""
-    from .rules import available_sets, default_dirs, load_bundle
+    from scoring.core.rules import available_sets, default_dirs, load_bundle
 
     if criteria_dir is None and rules_dir is None:
         if set_id not in available_sets(default_dirs()[0]):
@@ -883,7 +882,7 @@ def open_workbook(data: bytes, name: str, data_only: bool) -> Any:
     """Open workbook bytes with openpyxl; a damaged or non-xlsx file is bad input, said in words."""
     from openpyxl import load_workbook
 
-    from .core import safeio
+    from scoring.core import safeio
 
     safeio.check_workbook(data, name, MAX_SHEET_ROWS, MAX_COLUMNS)
     try:
@@ -910,7 +909,7 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
 
     path = Path(path)
     name = str(path)
-    from .core import safeio
+    from scoring.core import safeio
 
     # read once, a regular file within the limit: the file itself is never opened for writing
     data = safeio.read_input_bytes(path, "bảng tính tài liệu kiểm chứng", MAX_WORKBOOK_BYTES)
@@ -1287,8 +1286,8 @@ def scorecard_xlsx(card: Any) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment
 
-    from .explain import pts
-    from .scorecard import OUTCOME_VI
+    from scoring.analysis.explain import pts
+    from scoring.core.scorecard import OUTCOME_VI
 
     st = _styles()
     wb = Workbook()
@@ -1418,8 +1417,8 @@ def _notices(card: Any) -> list[str]:
 def _lost_sheet(ws: Any, card: Any, st: dict[str, Any]) -> dict[str, Any]:
     from openpyxl.styles import Alignment
 
-    from .explain import pts
-    from .scorecard import OUTCOME_VI
+    from scoring.analysis.explain import pts
+    from scoring.core.scorecard import OUTCOME_VI
 
     widths = {"A": 5, "B": 8, "C": 34, "D": 9, "E": 11, "F": 14, "G": 50, "H": 44, "I": 38}
     for letter, w in widths.items():
@@ -1610,7 +1609,7 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
     the result with :func:`scoring.criteria.load_criteria`; problems name the sheet rows."""
     from openpyxl.utils import get_column_letter
 
-    from .criteria import load_criteria
+    from scoring.core.criteria import load_criteria
 
     path = Path(path)
     table = str(path)
@@ -1845,164 +1844,3 @@ def _rules_skeleton(set_id: str, field_node: _TNode, rows: dict[str, int]) -> st
 
 
 # ====================================================================== command line
-
-
-def register(subparsers: Any) -> None:
-    """Add ``template``, ``export``, ``import-evidence`` and ``import-criteria`` to ``parindex``."""
-    from .cli import common_options
-
-    p = subparsers.add_parser("template", help="tạo tệp Excel mẫu để nhập tài liệu kiểm chứng (evidence template)")
-    common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the workbook to write (.xlsx)")
-    p.add_argument("--department", metavar="NAME", help="điền sẵn tên đơn vị")
-    p.set_defaults(func=cmd_template)
-
-    p = subparsers.add_parser("export", help="chuyển tệp YAML tài liệu kiểm chứng sang Excel (YAML → xlsx)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
-    common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the workbook to write (.xlsx)")
-    p.set_defaults(func=cmd_export)
-
-    p = subparsers.add_parser("import-evidence", help="chuyển tệp Excel đã điền sang YAML (xlsx → YAML)")
-    p.add_argument("workbook", metavar="WORKBOOK", help="filled evidence workbook (.xlsx)")
-    common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", help="write the YAML to FILE instead of the screen")
-    p.set_defaults(func=cmd_import_evidence)
-
-    p = subparsers.add_parser("import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành tệp bộ tiêu chí")
-    p.add_argument("table", metavar="TABLE", help="the province's criteria table (.xlsx)")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="criteria file to write, e.g. criteria/<id>.yaml")
-    p.add_argument("--sheet", metavar="NAME", help="sheet to read (default: the first)")
-    p.add_argument("--code-column", metavar="H", help="header text or column letter of the codes (default: STT / Mã)")
-    p.add_argument("--title-column", metavar="H", help="header text or column letter of the titles")
-    p.add_argument("--max-column", metavar="H", help="header text or column letter of the maximum points")
-    p.add_argument("--id", dest="set_id", metavar="ID", help="criteria set id (default: the output file name)")
-    p.add_argument("--title", metavar="TEXT", help="title of the criteria set")
-    p.add_argument("--province", metavar="P", required=True, help="province, e.g. 'tỉnh Sơn La'")
-    p.add_argument("--year", metavar="Y", type=int, required=True, help="assessment year")
-    p.add_argument("--level", metavar="L", default="cap_so", help="level (default: cap_so)")
-    p.add_argument("--official", action="store_true", help="the points are the province's official ones (needs --source)")
-    p.add_argument("--source", metavar="TEXT", help="decision and annex the table comes from")
-    p.add_argument("--external", metavar="CODE", action="append", default=[],
-                   help="a field or criterion scored by survey (điều tra xã hội học); repeatable")
-    p.add_argument("--scale", metavar="N", help="total points of the set (default: the sum of the fields; checked)")
-    p.add_argument("--rules-out", metavar="DIR", help="folder for the rules skeleton (default: rules/<id>/ next to "
-                                                     "the criteria folder)")
-    p.add_argument("--keep-going", action="store_true", help="write the files even when the table has problems")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks on internal errors")
-    p.set_defaults(func=cmd_import_criteria)
-
-
-def cmd_template(args: argparse.Namespace) -> int:
-    from .cli import emit, load_bundle_for
-
-    bundle = load_bundle_for(args)
-    emit(evidence_workbook(bundle, None, department=args.department), args.output, fmt="xlsx")
-    return 0
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from .cli import emit, load_bundle_for
-    from .evidence import load_evidence
-
-    ev = load_evidence(Path(args.evidence))
-    bundle = load_bundle_for(args, ev.criteria_set)
-    emit(evidence_workbook(bundle, ev), args.output, [args.evidence], fmt="xlsx")
-    return 0
-
-
-def cmd_import_evidence(args: argparse.Namespace) -> int:
-    from .cli import emit
-
-    ev = read_evidence_workbook(args.workbook, criteria_dir=args.criteria, rules_dir=args.rules)
-    emit(evidence_yaml(ev, source=Path(args.workbook).name), args.output, [args.workbook], fmt="yaml")
-    return 0
-
-
-def _write_import(args: argparse.Namespace, result: Any, rules_dir: Path) -> list[str]:
-    """All or nothing: the criteria file and the rules skeleton are written together, or nothing is
-    (a --rules-out naming a file, an unwritable folder or a full disk leaves no half an output)."""
-    from .core import safeio
-
-    safeio.check_output(args.output, [args.table], fmt="yaml")
-    if rules_dir.exists() and not rules_dir.is_dir():
-        raise InputError(Problem("rules_out_not_folder",
-                                 f"--rules-out '{rules_dir}' là một tệp đã có, không phải thư mục; không tệp nào được ghi "
-                                 f"(--rules-out names an existing file; nothing was written)",
-                                 file=str(rules_dir), subject="--rules-out",
-                                 hint="chỉ tới một thư mục (có sẵn hoặc mới), ví dụ --rules-out rules/ten-bo-tieu-chi"))
-    blocker = next((d for d in rules_dir.parents if d.exists() and not d.is_dir()), None)
-    if blocker is not None:
-        raise InputError(Problem("rules_out_not_folder",
-                                 f"không tạo được thư mục '{rules_dir}': '{blocker}' là một tệp; không tệp nào được ghi "
-                                 f"(the path goes through a file; nothing was written)",
-                                 file=str(rules_dir), subject="--rules-out", hint="chọn một thư mục khác"))
-    existing = list(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
-    files: list[tuple[Path | str, str | bytes]] = [(args.output, result.yaml_text)]
-    kept = []
-    for fname, text in result.rules_files.items():
-        target = rules_dir / fname
-        if target.exists() or any(p.name.split("-")[0] == fname.split("-")[0] for p in existing):
-            kept.append(fname)  # a field whose rules the Office already wrote: never replaced
-            continue
-        files.append((target, text))
-    created = [d for d in [rules_dir, *rules_dir.parents] if not d.exists()]
-    try:
-        rules_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(Problem("write_failed", f"không tạo được thư mục '{rules_dir}' ({exc.strerror}); "
-                                 f"không tệp nào được ghi (nothing was written)", file=str(rules_dir),
-                                 subject="--rules-out")) from None
-    try:
-        safeio.write_outputs_together(files, [args.table])
-    except BaseException:
-        for d in created:  # folders made for this run only, and still empty
-            try:
-                d.rmdir()
-            except OSError:
-                break
-        raise
-    sys.stderr.write(f"Đã ghi {args.output}\n")
-    return kept
-
-
-def cmd_import_criteria(args: argparse.Namespace) -> int:
-
-    out = Path(args.output)
-    set_id = args.set_id or out.stem
-    scale = None
-    if args.scale is not None:
-        try:
-            scale = _parse_max(args.scale)
-        except ValueError as exc:
-            raise InputError(Problem("bad_scale", str(exc), subject="--scale")) from None
-    result = import_criteria_table(args.table, set_id=set_id, province=args.province, year=args.year,
-                                   level=args.level, title=args.title, sheet=args.sheet,
-                                   code_column=args.code_column, title_column=args.title_column,
-                                   max_column=args.max_column, official=args.official, source=args.source,
-                                   external=args.external, scale=scale)
-    for note in result.notes:
-        sys.stderr.write(f"Lưu ý: {note}\n")
-    if result.problems and not args.keep_going:
-        raise DefinitionError(result.problems)
-    if args.rules_out:
-        rules_dir = Path(args.rules_out)
-    else:
-        base = out.parent.parent if out.parent.name == "criteria" else out.parent
-        rules_dir = base / "rules" / set_id
-    kept = _write_import(args, result, rules_dir)
-    status = "chính thức" if args.official else "minh họa"
-    sys.stderr.write(f"Đã nhập {result.fields} lĩnh vực, {result.leaves} tiêu chí thành phần, tổng {_pts(result.scale)} "
-                     f"điểm ({status}). Khung quy tắc: {rules_dir}"
-                     + (f" (giữ nguyên tệp đã có cho lĩnh vực: {', '.join(k.split('-')[0] for k in kept)})" if kept else "")
-                     + "\n")
-    crit_dir = out.parent
-    sys.stderr.write(f"Bước tiếp: viết quy tắc rồi chạy 'parindex check --criteria {crit_dir} --rules {rules_dir.parent} "
-                     f"--criteria-set {set_id}'.\n")
-    if result.problems:
-        for p in result.problems:
-            sys.stderr.write(p.format() + "\n")
-        sys.stderr.write(f"{len(result.problems)} lỗi: đã ghi tệp (--keep-going) nhưng cần sửa trước khi dùng.\n")
-        return 2
-    return 0
-

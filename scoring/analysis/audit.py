@@ -12,7 +12,6 @@ that piece of evidence (see docs/audit.md).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import re
@@ -23,9 +22,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from .engine import score
-from .errors import InputError, Problem, did_you_mean
-from .evidence import (
+from scoring.core.durable import evaluator_for
+from scoring.core.engine import score
+from scoring.core.errors import InputError, Problem, did_you_mean
+from scoring.core.evidence import (
     Claim,
     Document,
     EvidenceFile,
@@ -36,8 +36,8 @@ from .evidence import (
     parse_value,
     same_as_stated,
 )
-from .rules import Bundle, CompiledRule
-from .scorecard import ILLUSTRATIVE_NOTICE, Scorecard
+from scoring.core.rules import Bundle, CompiledRule
+from scoring.core.scorecard import ILLUSTRATIVE_NOTICE, Scorecard
 
 GapKind = Literal["missing_evidence", "stale_document", "contradiction", "computed_mismatch",
                   "unresolved_document", "unjustified_not_applicable", "unused_evidence"]
@@ -57,11 +57,8 @@ KIND_VI: dict[str, str] = {
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 SEVERITY_VI: dict[str, str] = {"high": "cao", "medium": "trung bình", "low": "thấp"}
 
-#: ``--fail-on-gaps`` exit code when gaps are found (2 means bad input, 1 an internal error).
-EXIT_GAPS = 3
 #: Plans for year N are usually issued in the last quarter of year N-1.
 PLAN_EARLIEST_MONTH = 10
-FORMATS = ("table", "json", "xlsx")
 
 # Indicator tags (``computed_from`` in the rules) that must agree across sub-criteria.
 # late dossiers = dossiers received − dossiers resolved on time
@@ -216,7 +213,7 @@ class _Auditor:
         self.skip_missing: set[str] = set()  # leaves whose missing figures are already reported otherwise
         self.unknown_claims: list[tuple[str, Claim]] = []  # bonus/penalty ids not in the criteria set
         self.ev = self._prepare(ev)
-        self.evaluator = bundle.evaluator()
+        self.evaluator = evaluator_for(bundle)
         self.card = score(bundle, self.ev, strict=False, evaluator=self.evaluator)
         self.base_lost = self._lost(self.card)
 
@@ -866,42 +863,3 @@ def render_xlsx(result: AuditResult) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-# ------------------------------------------------------------------ command line
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    from .cli import emit, load_evidence_and_bundle
-    from .report import render_json
-
-    bundle, ev = load_evidence_and_bundle(args, args.evidence)
-    result = audit(bundle, ev, args.documents, getattr(args, "dossiers", None))
-    inputs = [getattr(args, n, None) for n in ("evidence", "dossiers", "mapping", "procedures")]
-    if args.format == "xlsx":
-        if not args.output:
-            raise InputError(Problem("output_required", "--format xlsx ghi ra tệp; cần -o TỆP (--format xlsx writes a file; give -o FILE)",
-                                     subject="--output", hint="ví dụ -o ra-soat-tai-lieu.xlsx"))
-        emit(render_xlsx(result), args.output, inputs, fmt="xlsx")
-    elif args.format == "json":
-        emit(render_json(result.to_json()), args.output, inputs, fmt="json")
-    else:
-        emit(render_table(result), args.output, inputs, fmt="table")
-    return EXIT_GAPS if args.fail_on_gaps and result.gaps else 0
-
-
-def register(subparsers: Any) -> None:
-    """Add ``parindex audit`` to the command line."""
-    from .cli import add_dossier_options, add_output_options, common_options
-
-    p = subparsers.add_parser("audit", help="rà soát tài liệu kiểm chứng trước khi nộp (evidence gaps, "
-                                            "largest points at risk first)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml or .xlsx)")
-    common_options(p)
-    add_output_options(p, FORMATS)
-    add_dossier_options(p)
-    p.add_argument("--documents", metavar="DIR", help="folder of scanned documents; every document reference "
-                                                      "must resolve to a file in it (by 'file:' or by số hiệu)")
-    p.add_argument("--fail-on-gaps", action="store_true",
-                   help=f"exit with code {EXIT_GAPS} when there is any gap (for scripts); default exit 0")
-    p.set_defaults(func=cmd_audit)

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from .core import safeio
-from .errors import InputError, Problem
+from scoring.core import safeio
+from scoring.core.errors import InputError, Problem
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 40
@@ -366,7 +366,7 @@ def pydantic_problems(exc: Any, data: Any, file: str, prefix: tuple[Any, ...] = 
 
     Unknown keys get a "did you mean" suggestion from the model's own fields.
     """
-    from .errors import did_you_mean
+    from scoring.core.errors import did_you_mean
 
     problems = []
     for err in exc.errors(include_url=False):

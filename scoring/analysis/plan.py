@@ -18,7 +18,6 @@ the budget), with ``requires`` and ``excludes``. The chosen set is scored again 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import itertools
 import math
@@ -31,13 +30,13 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from .engine import Overrides, measure_leaf, score
-from .errors import EngineError, InputError, Problem, ProblemList, did_you_mean
-from .evidence import EvidenceFile, ValueError_, parse_count, to_fraction
-from .explain import pts
-from .rules import Bundle
-from .scorecard import Scorecard
-from .simulate import (
+from scoring.core.engine import Overrides, measure_leaf, score
+from scoring.core.errors import EngineError, InputError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import EvidenceFile, ValueError_, parse_count, to_fraction
+from scoring.analysis.explain import pts
+from scoring.core.rules import Bundle
+from scoring.core.scorecard import Scorecard
+from scoring.analysis.simulate import (
     PeerSet,
     compare_cards,
     num,
@@ -46,8 +45,8 @@ from .simulate import (
     rank_lines,
     signed,
 )
-from .vector import VectorScorer, div_round, from_hundredths, hundredths
-from .yamlio import LineDict, LineList, load_yaml
+from scoring.core.vector import VectorScorer, div_round, from_hundredths, hundredths
+from scoring.core.yamlio import LineDict, LineList, load_yaml
 
 ASSIGNMENT_CAP = 4096  # assignments per group; beyond this the options on one group are too entangled
 TOP_KEYS = ("effort_unit", "options", "example", "note", "source")
@@ -903,56 +902,5 @@ def plan_text(data: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------ command
 
-
-def _decimal_arg(text: str, flag: str) -> Decimal:
-    try:
-        frac = to_fraction(text.strip().rstrip("%"))
-    except ValueError_ as exc:
-        raise InputError(Problem("bad_value", f"{flag} {text}: {exc}", subject=flag, hint=exc.hint)) from None
-    return Decimal(frac.numerator) / Decimal(frac.denominator)
-
-
-def cmd_plan(args: argparse.Namespace) -> int:
-    from .cli import _inputs, emit, load_evidence_and_bundle
-    from .report import render_json
-    from .simulate import load_peers
-
-    bundle, ev = load_evidence_and_bundle(args, args.evidence)
-    peers = load_peers(args.peers, ev.department, ev.year) if args.peers else None
-    options = load_options(args.options, bundle, ev)
-    model = build_model(bundle, ev, options)
-    target = make_target(
-        model,
-        percent=_decimal_arg(args.target_percent, "--target-percent") if args.target_percent is not None else None,
-        points=_decimal_arg(args.target_points, "--target-points") if args.target_points is not None else None,
-        rank=args.target_rank, budget=_decimal_arg(args.budget, "--budget") if args.budget is not None else None,
-        peers=peers)
-    data = plan(model, target, peers)
-    text = render_json(plan_json(data)) if args.format == "json" else plan_text(data)
-    emit(text, args.output, _inputs(args) + [args.options, args.peers], fmt=args.format)
-    return 0
-
-
-def register(sub: Any) -> None:
-    """Add the ``plan`` sub-command."""
-    from .cli import add_dossier_options, add_output_options, common_options
-    from .simulate import add_peers_option
-
-    p = sub.add_parser("plan", help="kế hoạch ít công sức nhất để đạt mục tiêu (least-effort plan, exact)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
-    p.add_argument("--options", metavar="OPTIONS.yaml", required=True,
-                   help="improvements with effort and the values they set (see docs/simulate.md)")
-    goal = p.add_mutually_exclusive_group(required=True)
-    goal.add_argument("--target-percent", metavar="P", help="reach an index of at least P %%")
-    goal.add_argument("--target-points", metavar="X", help="reach at least X points")
-    goal.add_argument("--target-rank", metavar="K", type=int, help="reach rank K or better among --peers")
-    goal.add_argument("--budget", metavar="E", help="the highest index with effort at most E")
-    common_options(p)
-    add_output_options(p, ("table", "json"))
-    add_dossier_options(p)
-    add_peers_option(p)
-    p.set_defaults(func=cmd_plan)
-
-
 __all__ = ["Option", "OptionsFile", "Model", "Target", "Solution", "load_options", "build_model", "make_target",
-           "optimise", "plan", "plan_json", "plan_text", "register"]
+           "optimise", "plan", "plan_json", "plan_text"]
