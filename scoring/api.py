@@ -355,8 +355,10 @@ def import_criteria(table: Path | str, *, scale: str | Decimal | None = None, **
 ScorecardFormat = Literal["table", "json", "markdown", "csv", "xlsx", "docx"]
 
 
-def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank | None = None) -> str | bytes:
-    """The scorecard as the CLI writes it; with ``rank`` the rank is stated (table, markdown, json)."""
+def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank | None = None,
+                     lang: Literal["vi", "en"] = "vi") -> str | bytes:
+    """The scorecard as the CLI writes it; with ``rank`` the rank is stated (table, markdown, json).
+    ``lang="en"`` gives CSV its English column names and codes (for scripts); JSON keys never change."""
     if fmt == "xlsx":
         from scoring.inputs.workbook import scorecard_xlsx
 
@@ -371,7 +373,7 @@ def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank
         from scoring.analysis.simulate import rank_json
 
         return render_json({**card.to_json(), "rank": rank_json(rank)})
-    text = render(card, fmt)
+    text = render(card, fmt, lang)
     if rank is not None and fmt in ("table", "markdown"):
         from scoring.analysis.simulate import rank_lines
 

@@ -290,7 +290,7 @@ def test_output_written_whole_without_temp_files(tmp_path: Path, capsys: pytest.
     code, stdout, err = run(capsys, "score", path, "--format", "csv", "-o", out, inputs=(path,))
     assert code == 0 and stdout == ""
     text = out.read_text(encoding="utf-8-sig")
-    assert text.startswith("code,title,") and text.count("\n") > 60
+    assert text.startswith("Mã,Tiêu chí,") and text.count("\n") > 60
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.yaml", "out.csv"]
 
 

@@ -38,7 +38,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                              f"không có trong {args.format}.\n")
     if args.format in ("xlsx", "docx"):
         require_output(args, f"bang-tu-cham.{args.format}")
-    emit(render_scorecard(card, args.format, rank=position), args.output, inputs(args, "peers"), fmt=args.format)
+    emit(render_scorecard(card, args.format, rank=position, lang=args.lang), args.output, inputs(args, "peers"),
+         fmt=args.format)
     return 0
 
 
@@ -65,6 +66,9 @@ def register(sub: Any) -> None:
     add_dossier_options(p)
     p.add_argument("--peers", metavar="FILE", help="other units' published results (YAML or CSV: unit, year, "
                                                     "points or percent) to state the rank")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="ngôn ngữ tiêu đề và giá trị của --format csv: vi (mặc định) hoặc en, tên cột tiếng Anh "
+                        "cho các chương trình đọc tệp (language of the CSV headers and values; JSON keys never change)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("explain", help="giải thích từng điểm bị mất (every lost point, largest first)")
