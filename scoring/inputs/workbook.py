@@ -840,8 +840,13 @@ class _Reader:
                 raw = text.replace(".", ",") + "%"
             elif kind == "count" and isinstance(value, float) and value.is_integer():
                 raw = int(value)
-        elif kind == "boolean" and isinstance(value, str):
-            raw = value.strip()
+        elif kind == "boolean" and not isinstance(value, bool):
+            answer = workbook_yes_no(value)
+            if answer is None:  # the drop-down offers có / không only: 'x', 'yes', 'Đạt', '1' are not answers
+                self.add("bad_value", f"{label}: '{value}' không phải 'có' hoặc 'không'", ws.title, coord,
+                         hint="chọn 'có' hoặc 'không' trong danh sách thả xuống của ô")
+                return _MISSING
+            raw = "có" if answer else "không"
         try:
             parse_value(kind, raw)  # type: ignore[arg-type]
         except ValueError_ as exc:
@@ -925,6 +930,8 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
         bundle = _default_bundle(info["criteria_set"], criteria_dir, rules_dir)
     evidence: dict[str, LeafEvidence] = {}
     seen_codes: dict[str, str] = {}
+    seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] = {}
+    sheets_read: list[str] = []
     for ws in wb.worksheets:
         if ws.title in (INSTRUCTIONS, CLAIMS):
             continue
@@ -933,7 +940,10 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
             probe = _Reader(path, wb)
             if probe.header(ws, EV_COLUMNS, "trang số liệu") is None:
                 continue  # a sheet of the Office's own (notes, drafts): not evidence
-        _read_field_sheet(rd, ws, bundle, evidence, seen_codes)
+        if _read_field_sheet(rd, ws, bundle, evidence, seen_codes, seen_rows):
+            sheets_read.append(ws.title)
+    if bundle is not None and sheets_read and not rd.problems:  # a row with a broken code is not a deleted one
+        _deleted_rows(rd, bundle, seen_rows, sheets_read, wb.sheetnames)
     bonus: list[Claim] = []
     penalty: list[Claim] = []
     if CLAIMS in wb.sheetnames:
@@ -995,16 +1005,18 @@ def _read_info(rd: _Reader, ws: Any) -> dict[str, Any]:
 
 
 def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, LeafEvidence],
-                      seen_codes: dict[str, str]) -> None:
+                      seen_codes: dict[str, str],
+                      seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] | None = None) -> bool:
+    """Read one sheet of evidence; False when its header or size kept it from being read."""
     found = rd.header(ws, EV_COLUMNS, "trang số liệu")
     if found is None:
-        return
+        return False
     head, col = found
     rd.merged(ws, head)
     if ws.max_row > MAX_ROWS:
         rd.add("too_many_rows", f"trang có {ws.max_row} dòng; giới hạn {MAX_ROWS}", ws.title,
                hint="xóa các dòng thừa ở cuối trang (Ctrl+End cho biết ô cuối cùng Excel còn giữ)")
-        return
+        return False
     data_keys = ["code", "name", "item", "value", "na", "justification", "note"] + [c.key for c in _DOC_COLS]
     types_vi = {_norm(v): k for k, v in TYPE_VI.items()}
     per_code: dict[str, dict[str, Any]] = {}
@@ -1040,7 +1052,7 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
             continue
         seen_codes[code] = ws.title
         acc = per_code.setdefault(code, {"values": {}, "docs": [], "na": [], "justification": [], "note": [],
-                                         "rows": {}})
+                                         "rows": {}, "na_rows": []})
         rule = bundle.rules[code].rule if bundle is not None else None
         specs = {s.name: s for s in rule.evidence} if rule is not None else {}
         name = cells["name"]
@@ -1077,6 +1089,8 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                        f"(đã có ở dòng {acc['rows'][key]})", ws.title, coord("name"), hint="giữ một dòng")
                 continue
             acc["rows"][key] = row
+            if seen_rows is not None:
+                seen_rows[(code, *key)] = (ws.title, row)
             value = cells["value"]
             original = rd.cell(ws, row, col["original"]) if "original" in col else None
             label = f"{code} '{name}'" + (f" – {item}" if item else "")
@@ -1108,11 +1122,15 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                                         issuer=rd.text(doc_cells["doc_issuer"]), title=rd.text(doc_cells["doc_title"]),
                                         file=rd.text(doc_cells["doc_file"]), item=doc_item))
         if cells["na"] is not None:
-            try:
-                acc["na"].append((parse_bool(cells["na"]), coord("na")))
-            except ValueError_:
+            answer = workbook_yes_no(cells["na"])
+            if answer is None:
                 rd.add("bad_value", f"'Không phát sinh' phải là 'có' hoặc để trống (got '{cells['na']}')", ws.title,
-                       coord("na"), hint="chọn 'có' nếu tiêu chí không phát sinh trong năm")
+                       coord("na"), hint="chọn 'có' trong danh sách thả xuống nếu tiêu chí không phát sinh trong năm, "
+                                         "và ghi lý do ở cột 'Giải trình không phát sinh'")
+            else:
+                acc["na"].append((answer, coord("na")))
+                if answer:
+                    acc["na_rows"].append(row)
         for key in ("justification", "note"):
             if cells[key] is not None:
                 acc[key].append((rd.text(cells[key]), coord(key)))
@@ -1125,11 +1143,73 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                        ws.title, acc[key][1][1], hint="chỉ ghi một lần, trên dòng đầu của tiêu chí")
             if distinct:
                 leaf_fields[key] = acc[key][0][0]
+        if leaf_fields.get("na") and not (leaf_fields.get("justification") or "").strip():
+            where = ws.cell(row=acc["na_rows"][0], column=col["justification"]).coordinate
+            rd.add("missing_justification", f"'{code}' được đánh dấu 'Không phát sinh' nhưng chưa ghi lý do "
+                   f"(not applicable without a justification)", ws.title, where,
+                   hint="ghi lý do ở cột 'Giải trình không phát sinh' và dẫn văn bản chứng minh, ví dụ "
+                        "'Năm 2025 không có cuộc thanh tra nào (Báo cáo 301/BC-STP)'")
         leaf = LeafEvidence(values=acc["values"], documents=tuple(acc["docs"]),
                             not_applicable=bool(leaf_fields.get("na", False)),
                             justification=leaf_fields.get("justification"), note=leaf_fields.get("note"))
         if leaf.values or leaf.documents or leaf.not_applicable or leaf.justification or leaf.note:
             evidence[code] = leaf
+    return True
+
+
+#: What a yes/no cell of the workbook may hold: the drop-down's có / không (without diacritics too, as typed on a
+#: keyboard without Vietnamese input) and Excel's own TRUE / FALSE; see docs/excel.md.
+_CELL_YES = {"có", "co"}
+_CELL_NO = {"không", "khong"}
+
+
+def workbook_yes_no(value: Any) -> bool | None:
+    """True / False for a yes/no cell, None when the cell holds anything else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = nfc(value).strip().lower()
+        if text in _CELL_YES:
+            return True
+        if text in _CELL_NO:
+            return False
+    return None
+
+
+def _deleted_rows(rd: _Reader, bundle: Any, seen: dict[tuple[str, str, str | None], tuple[str, int]],
+                  sheets_read: list[str], sheetnames: list[str]) -> None:
+    """Rows of the template that are gone: the points they carry would be quietly missing."""
+    previous: tuple[str, int] | None = None
+    gone_sheets: set[str] = set()
+    for node in bundle.criteria.leaves():
+        rule = bundle.rules.get(node.code)
+        if rule is None:
+            continue
+        sheet = FIELD_SHEET.format(code=node.code.split(".")[0])
+        for spec in rule.rule.evidence:
+            items = [i.label for i in getattr(rule.rule, "items", ())] if spec.type == "dated_items" else [None]
+            for item in items:
+                key = (node.code, spec.name, item)
+                if key in seen:
+                    previous = seen[key]
+                    continue
+                if sheet in sheetnames and sheet not in sheets_read:
+                    continue  # its header is broken: that problem is reported already
+                if sheet not in sheetnames:
+                    if sheet not in gone_sheets:
+                        gone_sheets.add(sheet)
+                        rd.add("deleted_sheet", f"trang '{sheet}' của tệp mẫu đã bị xóa; điểm của lĩnh vực này sẽ bị thiếu "
+                               f"(a template sheet was deleted)", sheet,
+                               hint="tạo lại tệp mẫu bằng 'parindex template -o mau.xlsx' rồi chép trang này sang")
+                    continue
+                what = f"'{spec.name}'" + (f" – {item}" if item else "")
+                where = (f"chèn một dòng ngay dưới dòng {previous[1]} của trang '{previous[0]}'"
+                         if previous and previous[0] == sheet else f"chèn một dòng ở đầu bảng của trang '{sheet}'")
+                rd.add("deleted_row", f"dòng số liệu {what} của tiêu chí '{node.code}' đã bị xóa khỏi tệp mẫu; "
+                       f"điểm của tiêu chí này sẽ bị thiếu (a template row was deleted)", sheet,
+                       hint=f"{where}, ghi Mã '{node.code}', Tên số liệu '{spec.name}'"
+                            + (f", Mục / kỳ '{item}'" if item else "")
+                            + " (hoặc tạo lại tệp mẫu bằng 'parindex template' và chép số liệu sang)")
 
 
 def _header_of(key: str) -> str:
