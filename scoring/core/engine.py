@@ -165,6 +165,13 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                          **set_where, hint=f"sửa ngày của từng mục ở '{code}' trong tệp tài liệu kiểm chứng, hoặc thử "
                               f"--set {code}=na (edit the dates in the evidence file)")
             continue
+        reads = r.reads()
+        if name is None and len(reads) > 1:  # all/any rules: which item CODE=VALUE means is not for parindex to guess
+            items = ", ".join(f"{n} ({r.spec(n).description})" for n in reads)
+            problems.add("ambiguous_set", f"'{code}' chấm theo {len(reads)} số liệu; --set {code}={raw} không nói số liệu nào "
+                         f"('{code}' reads {len(reads)} items; say which one)", **set_where,
+                         hint=f"ghi --set {code}:TÊN={raw} với TÊN là một trong: {items}; ví dụ --set {code}:{reads[0]}={raw}")
+            continue
         target = name or r.primary
         if target not in declared:
             problems.add("unknown_evidence", f"--set: mục '{code}' không có số liệu tên '{target}' ('{code}' has no evidence named '{target}')", **set_where,
