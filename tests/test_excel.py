@@ -37,7 +37,7 @@ from scoring.core.rules import Bundle, load_bundle
 
 DATA = ROOT / "tests" / "data" / "excel"
 SAMPLE = SAMPLES / "so-tu-phap-lang-son-2025.yaml"
-BOOKKEEPING = ("line", "value_lines", "file")
+BOOKKEEPING = ("line", "value_lines", "file", "cells")
 
 
 # ---------------------------------------------------------------- helpers

@@ -81,12 +81,13 @@ class Gap:
     subject: str | None = None  # evidence name, document number or dated item involved
     file: str | None = None
     line: int | None = None
+    cell: str | None = None  # "'Lĩnh vực 1'!H20" when the evidence came from a workbook
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "title": self.title, "kind": self.kind, "kind_vi": KIND_VI[self.kind],
                 "severity": self.severity, "severity_vi": SEVERITY_VI[self.severity],
                 "points_at_risk": _num(self.points_at_risk), "message": self.message, "fix": self.fix,
-                "subject": self.subject, "file": self.file, "line": self.line}
+                "subject": self.subject, "file": self.file, "line": self.line, "cell": self.cell}
 
 
 @dataclass(frozen=True)
@@ -253,9 +254,31 @@ class _Auditor:
     def add(self, code: str, kind: str, risk: Decimal, message: str, fix: str, *, certain: bool = False,
             subject: str | None = None, line: int | None = None, title: str | None = None) -> None:
         severity = "low" if risk <= 0 else ("high" if certain else "medium")
+        cell = self.cell(code, kind, subject)
+        if self.original.cells:  # the clerk works in the workbook: say the fix in its columns, not in YAML keys
+            message, fix = workbook_terms(message), workbook_terms(fix)
         self.gaps.append(Gap(code=code, kind=kind, severity=severity, points_at_risk=max(risk, Decimal(0)),
                              message=message, fix=fix, title=title or self.title(code), subject=subject,
-                             file=self.original.file or None, line=line))
+                             file=self.original.file or None, line=None if cell else line, cell=cell))
+
+    def cell(self, code: str, kind: str, subject: str | None) -> str | None:
+        """The workbook cell a gap is about: the value's cell, the justification, the documents, or the row."""
+        cells = self.original.cells.get(code)
+        if not cells:
+            return None
+        for name in (subject or "").split(", "):
+            if name in cells:
+                return cells[name]
+            dated = next((v for k, v in cells.items() if k.endswith(f"|{name}")), None) if name else None
+            if dated:
+                return dated
+        if kind == "unjustified_not_applicable":
+            return cells.get("#justification")
+        if kind == "contradiction":
+            return cells.get("#na")
+        if kind in ("missing_evidence", "unresolved_document", "document_outside_year", "document_date_mismatch"):
+            return cells.get("#documents", cells.get("#row"))
+        return cells.get("#row")
 
     def parsed(self, rule: CompiledRule, leaf: LeafEvidence) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -807,12 +830,37 @@ def render_table(result: AuditResult) -> str:
         lines.append(f"   Vấn đề: {g.message}")
         lines.append(f"   Khắc phục: {g.fix}")
         if g.file:
-            lines.append(f"   Vị trí: {g.file}" + (f", dòng {g.line}" if g.line else ""))
+            lines.append(f"   Vị trí: {g.file}" + (f", dòng {g.line}" if g.line else "")
+                         + (f", ô {g.cell}" if g.cell else ""))
     return "\n".join(lines) + "\n"
 
 
 XLSX_COLUMNS = ("STT", "Mã", "Tiêu chí", "Loại vấn đề", "Mức độ", "Điểm có nguy cơ bị trừ", "Vấn đề",
-                "Cách khắc phục", "Tệp", "Dòng", "kind", "severity")
+                "Cách khắc phục", "Tệp", "Dòng", "Mã loại vấn đề", "Mã mức độ", "Ô trong bảng tính")
+
+#: YAML words in the audit's fixes, and what a clerk working in the evidence workbook does instead
+_WORKBOOK_TERMS = (
+    ("ghi not_applicable: true kèm lý do (justification)",
+     "chọn 'có' ở cột 'Không phát sinh' và ghi lý do ở cột 'Giải trình không phát sinh'"),
+    ("Ghi lý do không phát sinh (justification)", "Ghi lý do ở cột 'Giải trình không phát sinh'"),
+    ("Bỏ khai \"không phát sinh\" (not_applicable)", "Xóa 'có' ở cột 'Không phát sinh'"),
+    ("của tệp tài liệu kiểm chứng", "của bảng tính (cột 'Giá trị' trên dòng của tiêu chí)"),
+    ("(nhớ đặt mã trong dấu ngoặc kép)", "(cột 'Mã', định dạng ô là Text)"),
+    ("Sửa kỳ (item) thành", "Sửa cột 'Mục / kỳ' thành"),
+    ("Dùng một trong các kỳ:", "Ở cột 'Mục / kỳ' dùng một trong các kỳ:"),
+)
+_ITEM = re.compile(r"\(item: ([^)]*)\)")
+_WITH_ITEM = re.compile(r"kèm item: ([^.]*)\.")
+_DOC_ITEM = re.compile(r"ghi item: ")
+
+
+def workbook_terms(text: str) -> str:
+    """``text`` with the YAML keys a fix names (not_applicable, justification, item:) said as workbook columns."""
+    for yaml_words, workbook_words in _WORKBOOK_TERMS:
+        text = text.replace(yaml_words, workbook_words)
+    text = _ITEM.sub(lambda m: f"(cột 'Mục / kỳ' ghi {m.group(1)})", text)
+    text = _WITH_ITEM.sub(lambda m: f"ghi '{m.group(1)}' ở cột 'Mục / kỳ'.", text)
+    return _DOC_ITEM.sub("ghi ở cột 'Mục / kỳ': ", text)
 
 
 def render_xlsx(result: AuditResult) -> bytes:
@@ -829,9 +877,9 @@ def render_xlsx(result: AuditResult) -> bytes:
         cell.font = Font(bold=True)
     for i, g in enumerate(result.gaps, 1):
         ws.append([i, g.code, g.title or "", KIND_VI[g.kind], SEVERITY_VI[g.severity], _num(g.points_at_risk),
-                   g.message, g.fix, g.file or "", g.line, g.kind, g.severity])
+                   g.message, g.fix, g.file or "", g.line, g.kind, g.severity, g.cell or ""])
         ws.cell(row=i + 1, column=6).number_format = "0.##"
-    widths = (5, 14, 40, 28, 11, 12, 70, 60, 30, 6, 22, 9)
+    widths = (5, 14, 40, 28, 11, 12, 70, 60, 30, 6, 22, 9, 22)
     for col, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     for row in ws.iter_rows(min_row=2):

@@ -103,7 +103,7 @@ def _value_ref(rule: CompiledRule, name: str, value: Any, ev: EvidenceFile, wher
     spec = rule.rule.spec(name)
     unit = f" {spec.unit}" if spec.unit and spec.type not in ("rate",) else ""
     return EvidenceRef(kind="value", name=name, text=f"{spec.description}: {format_value(spec.type, value)}{unit}",
-                       file=ev.file, line=where.get("line"))
+                       file=ev.file, line=where.get("line"), cell=ev.cells.get(rule.rule.code, {}).get(name))
 
 
 def measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFile,
@@ -404,6 +404,8 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     results: dict[str, NodeResult] = {}
     for code, rule in bundle.rules.items():
         results[code] = _leaf_result(cset, index[code], rule, measures[code], fired.get(code), eff_max[code])
+        if ev.cells.get(code):  # evidence read from a workbook: say where, in its terms
+            results[code] = results[code].model_copy(update={"cells": ev.cells[code]})
 
     def visit(node: Node) -> NodeResult:
         if node.is_leaf:

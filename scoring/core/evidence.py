@@ -369,6 +369,9 @@ class EvidenceFile(BaseModel):
     file: str = ""
     # notes added by tools that fill evidence in (e.g. indicators computed from dossiers)
     warnings: tuple[str, ...] = ()
+    # where each value was read in a workbook (bookkeeping like ``file``/``line``): code → key → "'Sheet'!H12";
+    # keys: an evidence name, "name|item" for a dated item, "#row", "#na", "#justification", "#documents"
+    cells: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("evidence", mode="before")
     @classmethod

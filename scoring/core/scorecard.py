@@ -40,6 +40,7 @@ class EvidenceRef(_Frozen):
     text: str  # Vietnamese, ready to print
     file: str | None = None
     line: int | None = None
+    cell: str | None = None  # "'Lĩnh vực 3'!H12" when the value was read from a workbook
 
 
 class NodeResult(_Frozen):
@@ -69,6 +70,7 @@ class NodeResult(_Frozen):
     not_applicable_policy: str | None = None
     source: str | None = None
     dossiers: dict[str, tuple[str, ...]] = {}  # label → ids of the dossiers behind the figure
+    cells: dict[str, str] = {}  # where the leaf's values are in a workbook (EvidenceFile.cells), else empty
 
     def measured_json(self) -> Any:
         """A number for numeric measures (rates as 0–1 fractions), else a string, or None."""

@@ -932,6 +932,7 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
     seen_codes: dict[str, str] = {}
     seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] = {}
     sheets_read: list[str] = []
+    cells_map: dict[str, dict[str, str]] = {}
     for ws in wb.worksheets:
         if ws.title in (INSTRUCTIONS, CLAIMS):
             continue
@@ -940,7 +941,7 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
             probe = _Reader(path, wb)
             if probe.header(ws, EV_COLUMNS, "trang số liệu") is None:
                 continue  # a sheet of the Office's own (notes, drafts): not evidence
-        if _read_field_sheet(rd, ws, bundle, evidence, seen_codes, seen_rows):
+        if _read_field_sheet(rd, ws, bundle, evidence, seen_codes, seen_rows, cells_map):
             sheets_read.append(ws.title)
     if bundle is not None and sheets_read and not rd.problems:  # a row with a broken code is not a deleted one
         _deleted_rows(rd, bundle, seen_rows, sheets_read, wb.sheetnames)
@@ -956,7 +957,7 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
     return EvidenceFile(department=info["department"], year=info["year"], criteria_set=info["criteria_set"],
                         constructed_example=info["constructed_example"], prepared_by=info["prepared_by"],
                         note=info["note"], evidence=ordered, bonus=tuple(bonus), penalty=tuple(penalty),
-                        file=name)
+                        file=name, cells=cells_map)
 
 
 def _read_info(rd: _Reader, ws: Any) -> dict[str, Any]:
@@ -1006,7 +1007,8 @@ def _read_info(rd: _Reader, ws: Any) -> dict[str, Any]:
 
 def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, LeafEvidence],
                       seen_codes: dict[str, str],
-                      seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] | None = None) -> bool:
+                      seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] | None = None,
+                      cells_map: dict[str, dict[str, str]] | None = None) -> bool:
     """Read one sheet of evidence; False when its header or size kept it from being read."""
     found = rd.header(ws, EV_COLUMNS, "trang số liệu")
     if found is None:
@@ -1051,6 +1053,12 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                    hint="ghi mỗi tiêu chí ở một trang")
             continue
         seen_codes[code] = ws.title
+        if cells_map is not None:
+            here = cells_map.setdefault(code, {})
+            for key, column in (("#row", "code"), ("#na", "na"), ("#justification", "justification"),
+                                ("#documents", "doc_number")):
+                if column in col:
+                    here.setdefault(key, f"'{ws.title}'!{coord(column)}")
         acc = per_code.setdefault(code, {"values": {}, "docs": [], "na": [], "justification": [], "note": [],
                                          "rows": {}, "na_rows": []})
         rule = bundle.rules[code].rule if bundle is not None else None
@@ -1091,6 +1099,8 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
             acc["rows"][key] = row
             if seen_rows is not None:
                 seen_rows[(code, *key)] = (ws.title, row)
+            if cells_map is not None:
+                cells_map.setdefault(code, {})[name if item is None else f"{name}|{item}"] = f"'{ws.title}'!{coord('value')}"
             value = cells["value"]
             original = rd.cell(ws, row, col["original"]) if "original" in col else None
             label = f"{code} '{name}'" + (f" – {item}" if item else "")
