@@ -47,10 +47,23 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
         except (AttributeError, ValueError):
             pass
+    as_program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     safeio.forget_reads()  # each run refuses to overwrite the files it reads, not those of an earlier run
-    safeio.install_signal_handlers()
+    handlers = safeio.install_signal_handlers()
+    hook = sys.unraisablehook
+    if not debug:  # a library's generator closed during an error would print "Exception ignored in …"
+        sys.unraisablehook = lambda unraisable: None
+    try:
+        return _run(argv, debug)
+    finally:
+        if not as_program:  # called from code (tests, a notebook): leave the process as it was
+            safeio.restore_signal_handlers(handlers)
+            sys.unraisablehook = hook
+
+
+def _run(argv: list[str], debug: bool) -> int:
     try:
         known = {c for commands in COMMANDS.values() for c in commands}
         command = next((a for a in argv if not a.startswith("-")), None)
@@ -77,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        problem = safeio.environment_problem(exc)
+        if problem is not None:  # a full disk met by a library's own temporary files: bad luck, not a bug
+            sys.stderr.write(problem.format() + "\n")
+            if debug:
+                traceback.print_exc()
+            return 2
         if debug:
             traceback.print_exc()
         sys.stderr.write(f"parindex: lỗi nội bộ (internal error): {type(exc).__name__}: {exc}\n"

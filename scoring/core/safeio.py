@@ -407,18 +407,29 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated(signum)
 
 
-def install_signal_handlers() -> None:
-    """Turn SIGTERM and SIGHUP into :class:`Terminated` (SIGINT already raises KeyboardInterrupt).
+def install_signal_handlers() -> dict[int, object]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` (SIGINT already raises KeyboardInterrupt);
+    returns the handlers they replace, for :func:`restore_signal_handlers`.
 
     Only the command-line entry point calls this; the main thread only (Python's rule).
     """
+    previous: dict[int, object] = {}
     for name in ("SIGTERM", "SIGHUP"):
         signum = getattr(signal, name, None)
         if signum is not None:
             try:
-                signal.signal(signum, _raise_terminated)
+                previous[signum] = signal.signal(signum, _raise_terminated)
             except (ValueError, OSError):  # not the main thread, or not allowed here
                 pass
+    return previous
+
+
+def restore_signal_handlers(previous: dict[int, object]) -> None:
+    for signum, handler in previous.items():
+        try:
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        except (ValueError, OSError, TypeError):
+            pass
 
 
 # ------------------------------------------------------------------ workbooks (before openpyxl sees them)
@@ -570,3 +581,19 @@ def check_loaded_sheets(wb: object, name: str, max_rows: int, max_columns: int) 
         row, col = max(cells, key=lambda rc: (rc[1] > max_columns, rc[0] > max_rows, rc[1] * rc[0]))
         raise InputError(_range_problem(name, ws.title, f"{column_letters(col)}{row}", ws.max_row, ws.max_column,
                                         max_rows, max_columns))
+
+
+def environment_problem(exc: BaseException) -> Problem | None:
+    """A Problem for an error of the machine rather than of parindex, met while preparing an output
+    (the xlsx writer's own temporary files on a full disk: ``OSError``, or lxml's ``IO_EFBIG`` /
+    ``IO_ENOSPC``), or None when ``exc`` is not one."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES):
+        where = Path(exc.filename) if exc.filename else Path(tempfile.gettempdir())
+        return _write_problem(exc, where)
+    text = str(exc)
+    if type(exc).__name__ == "SerialisationError" and any(c in text for c in ("IO_EFBIG", "IO_ENOSPC", "IO_EDQUOT")):
+        return Problem("disk_full", "không ghi được tệp tạm khi tạo bảng tính: ổ đĩa đầy hoặc vượt hạn mức dung lượng "
+                                    f"(disk full or file size limit: {text}); không tệp kết quả nào bị ghi",
+                       file=tempfile.gettempdir(), subject="--output",
+                       hint="giải phóng dung lượng rồi chạy lại (free some space and run again)")
+    return None
