@@ -51,7 +51,8 @@ def test_check_broken_prints_every_problem(capsys: pytest.CaptureFixture[str]) -
     rules = BROKEN / "rules" / "broken-2025" / "rules.yaml"
     lines = [x for x in err.splitlines() if x.startswith(str(rules))]
     assert lines == [
-        f"{rules}:4: 1.1: bad_template: explain uses unknown placeholder '{{mesured}}' (did you mean 'measured'?)",
+        f"{rules}:4: 1.1: bad_template: explain uses unknown placeholder '{{mesured}}' "
+        "(có phải 'measured'? (did you mean 'measured'?))",
         f"{rules}:13: 1.2: bands_not_ordered: band 2 (min 0,9) must be lower than band 1 (min 0,5) "
         "(list bands from the highest 'min' to the lowest)",
         f"{rules}:25: 1.3: top_band_not_max: the highest band gives 1.5 points but '1.3' is worth 2 "

@@ -391,7 +391,7 @@ def test_export_refuses_evidence_score_would_reject(bundle: Bundle, tmp_path: Pa
     with pytest.raises(InputError) as exc:
         evidence_workbook(bundle, load_evidence(bad))
     (p,) = problems_of(exc)
-    assert p.code == "unknown_evidence" and p.hint == "did you mean 'on_time'?" and p.line
+    assert p.code == "unknown_evidence" and p.hint == "có phải 'on_time'? (did you mean 'on_time'?)" and p.line
 
 
 # ---------------------------------------------------------------- the self-scoring table

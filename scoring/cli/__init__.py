@@ -14,6 +14,7 @@ import sys
 import traceback
 
 from scoring.cli.common import Parser
+from scoring.cli.vietnamese import vietnamese_argparse
 from scoring.core import safeio
 from scoring.core.errors import ParindexError
 
@@ -33,11 +34,16 @@ def build_parser(command: str | None = None) -> Parser:
     """The argument parser; with ``command`` only that command's module is imported."""
     parser = Parser(prog="parindex", description="Chấm điểm Chỉ số cải cách hành chính (PAR INDEX) cấp sở "
                                                  "và giải thích từng điểm bị mất.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND",
+                                title="lệnh (commands)")
     for name, commands in COMMANDS.items():
         if command is not None and command not in commands:
             continue
         importlib.import_module(name).register(sub)
+    helps = {a.dest: a.help for a in sub._choices_actions}  # noqa: SLF001 - argparse keeps the list only there
+    for name, sub_parser in sub.choices.items():
+        if sub_parser.description is None:  # 'parindex score --help' says what the command does, as the list does
+            sub_parser.description = helps.get(name)
     return parser
 
 
@@ -67,8 +73,9 @@ def _run(argv: list[str], debug: bool) -> int:
     try:
         known = {c for commands in COMMANDS.values() for c in commands}
         command = next((a for a in argv if not a.startswith("-")), None)
-        parser = build_parser(command if command in known else None)
-        args = parser.parse_args(argv)
+        with vietnamese_argparse():  # usage:, options:, argparse's errors: Vietnamese first
+            parser = build_parser(command if command in known else None)
+            args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except ParindexError as exc:
         for p in exc.problems:

@@ -15,43 +15,56 @@ def register(subparsers: Any) -> None:
     """Add ``template``, ``export``, ``import-evidence`` and ``import-criteria`` to ``parindex``."""
     p = subparsers.add_parser("template", help="tạo tệp Excel mẫu để nhập tài liệu kiểm chứng (evidence template)")
     common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the workbook to write (.xlsx)")
-    p.add_argument("--department", metavar="NAME", help="điền sẵn tên đơn vị")
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="bảng tính sẽ ghi (.xlsx) (the workbook to write)")
+    p.add_argument("--department", metavar="NAME", help="điền sẵn tên đơn vị (the department's name)")
     p.set_defaults(func=cmd_template)
 
     p = subparsers.add_parser("export", help="chuyển tệp YAML tài liệu kiểm chứng sang Excel (YAML → xlsx)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="tệp tài liệu kiểm chứng (.yaml) (evidence file)")
     common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the workbook to write (.xlsx)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="bảng tính sẽ ghi (.xlsx) (the workbook to write)")
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("import-evidence", help="chuyển tệp Excel đã điền sang YAML (xlsx → YAML)")
-    p.add_argument("workbook", metavar="WORKBOOK", help="filled evidence workbook (.xlsx)")
+    p.add_argument("workbook", metavar="WORKBOOK", help="bảng tính tài liệu kiểm chứng đã điền (.xlsx) "
+                                                        "(filled evidence workbook)")
     common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", help="write the YAML to FILE instead of the screen")
+    p.add_argument("-o", "--output", metavar="FILE", help="ghi YAML vào tệp FILE thay vì in ra màn hình "
+                                                          "(write the YAML to FILE)")
     p.set_defaults(func=cmd_import_evidence)
 
-    p = subparsers.add_parser("import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành tệp bộ tiêu chí")
-    p.add_argument("table", metavar="TABLE", help="the province's criteria table (.xlsx)")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="criteria file to write, e.g. criteria/<id>.yaml")
-    p.add_argument("--sheet", metavar="NAME", help="sheet to read (default: the first)")
-    p.add_argument("--code-column", metavar="H", help="header text or column letter of the codes (default: STT / Mã)")
-    p.add_argument("--title-column", metavar="H", help="header text or column letter of the titles")
-    p.add_argument("--max-column", metavar="H", help="header text or column letter of the maximum points")
-    p.add_argument("--id", dest="set_id", metavar="ID", help="criteria set id (default: the output file name)")
-    p.add_argument("--title", metavar="TEXT", help="title of the criteria set")
-    p.add_argument("--province", metavar="P", required=True, help="province, e.g. 'tỉnh Sơn La'")
-    p.add_argument("--year", metavar="Y", type=int, required=True, help="assessment year")
-    p.add_argument("--level", metavar="L", default="cap_so", help="level (default: cap_so)")
-    p.add_argument("--official", action="store_true", help="the points are the province's official ones (needs --source)")
-    p.add_argument("--source", metavar="TEXT", help="decision and annex the table comes from")
+    p = subparsers.add_parser("import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành tệp bộ tiêu chí "
+                                                         "(import a province's criteria table)")
+    p.add_argument("table", metavar="TABLE", help="bảng tiêu chí của tỉnh (.xlsx) (the province's criteria table)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="tệp bộ tiêu chí sẽ ghi, ví dụ criteria/<mã>.yaml (criteria file to write)")
+    p.add_argument("--sheet", metavar="NAME", help="trang tính cần đọc; mặc định: trang đầu (sheet to read)")
+    p.add_argument("--code-column", metavar="H", help="tiêu đề hoặc chữ cái của cột mã; mặc định: STT / Mã "
+                                                      "(column of the codes)")
+    p.add_argument("--title-column", metavar="H", help="tiêu đề hoặc chữ cái của cột tên tiêu chí (column of the titles)")
+    p.add_argument("--max-column", metavar="H", help="tiêu đề hoặc chữ cái của cột điểm tối đa "
+                                                     "(column of the maximum points)")
+    p.add_argument("--id", dest="set_id", metavar="ID", help="mã bộ tiêu chí; mặc định: tên tệp ghi ra (criteria set id)")
+    p.add_argument("--title", metavar="TEXT", help="tên bộ tiêu chí (title of the criteria set)")
+    p.add_argument("--province", metavar="P", required=True, help="tỉnh, ví dụ 'tỉnh Sơn La' (province)")
+    p.add_argument("--year", metavar="Y", type=int, required=True, help="năm đánh giá (assessment year)")
+    p.add_argument("--level", metavar="L", default="cap_so", help="cấp đánh giá; mặc định: cap_so (level)")
+    p.add_argument("--official", action="store_true", help="điểm là điểm chính thức của tỉnh, cần --source "
+                                                           "(the points are official)")
+    p.add_argument("--source", metavar="TEXT", help="quyết định và phụ lục ban hành bảng tiêu chí "
+                                                    "(decision and annex of the table)")
     p.add_argument("--external", metavar="CODE", action="append", default=[],
-                   help="a field or criterion scored by survey (điều tra xã hội học); repeatable")
-    p.add_argument("--scale", metavar="N", help="total points of the set (default: the sum of the fields; checked)")
-    p.add_argument("--rules-out", metavar="DIR", help="folder for the rules skeleton (default: rules/<id>/ next to "
-                                                     "the criteria folder)")
-    p.add_argument("--keep-going", action="store_true", help="write the files even when the table has problems")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks on internal errors")
+                   help="lĩnh vực hoặc tiêu chí chấm qua điều tra xã hội học; dùng nhiều lần được "
+                        "(scored by survey; repeatable)")
+    p.add_argument("--scale", metavar="N", help="tổng điểm của bộ; mặc định: tổng các lĩnh vực, có kiểm tra "
+                                                "(total points of the set)")
+    p.add_argument("--rules-out", metavar="DIR", help="thư mục cho khung quy tắc; mặc định: rules/<mã>/ cạnh thư mục "
+                                                     "tiêu chí; không ghi tệp nào nếu đây là một tệp "
+                                                     "(folder for the rules skeleton)")
+    p.add_argument("--keep-going", action="store_true", help="vẫn ghi các tệp khi bảng còn lỗi "
+                                                             "(write the files even with problems)")
+    p.add_argument("--debug", action="store_true",
+                   help="hiện chi tiết lỗi nội bộ cho nhóm phát triển (show Python tracebacks)")
     p.set_defaults(func=cmd_import_criteria)
 
 
