@@ -62,13 +62,13 @@ Overrides = dict[str, dict[str | None, str]]  # code → {evidence name or None 
 def parse_set_option(text: str) -> tuple[str, str | None, str]:
     """``CODE=VALUE`` or ``CODE:evidence=VALUE`` → (code, evidence name or None, raw value)."""
     if "=" not in text:
-        raise InputError(Problem("bad_set", f"--set '{text}' has no '='", file="--set",
-                                 hint="write --set 3.4.1=98% (or CODE:evidence=VALUE)"))
+        raise InputError(Problem("bad_set", f"--set '{text}' thiếu dấu '=' (has no '=')", file="--set",
+                                 hint="viết --set 3.4.1=98% (hoặc MÃ:tên_số_liệu=GIÁ_TRỊ)"))
     left, _, raw = text.partition("=")
     code, _, name = left.strip().partition(":")
     if not raw.strip():
-        raise InputError(Problem("bad_set", f"--set '{text}' has no value", file="--set",
-                                 hint="write --set 3.4.1=98%"))
+        raise InputError(Problem("bad_set", f"--set '{text}' chưa có giá trị (has no value)", file="--set",
+                                 hint="viết --set 3.4.1=98%"))
     return code.strip(), (name.strip() or None), raw.strip()
 
 

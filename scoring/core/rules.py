@@ -673,16 +673,19 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
     rdir = Path(rules_dir) if rules_dir else default_r
     for d, what in ((cdir, "criteria"), (rdir, "rules")):
         if not d.is_dir():
-            raise DefinitionError(Problem("folder_not_found", f"{what} folder '{d}' does not exist", file=str(d),
-                                          hint=f"pass --{what} with an existing folder"))
+            raise DefinitionError(Problem("folder_not_found", f"không có thư mục {'tiêu chí' if what == 'criteria' else 'quy tắc'} "
+                                          f"'{d}' ({what} folder '{d}' does not exist)", file=str(d),
+                                          hint=f"chỉ --{what} tới một thư mục có thật (pass --{what} with an existing folder)"))
     sets = available_sets(cdir)
     if not sets:
-        raise DefinitionError(Problem("no_criteria", f"no criteria set (*.yaml) in '{cdir}'", file=str(cdir)))
+        raise DefinitionError(Problem("no_criteria", f"thư mục '{cdir}' không có bộ tiêu chí nào (*.yaml) "
+                                      f"(no criteria set in '{cdir}')", file=str(cdir)))
     if set_id is None:
         set_id = sets[-1] if len(sets) == 1 else _latest(cdir, sets)
     if set_id not in sets:
-        raise DefinitionError(Problem("unknown_criteria_set", f"criteria set '{set_id}' is not in '{cdir}'",
-                                      file=str(cdir), hint=did_you_mean(set_id, sets) or f"available: {', '.join(sets)}"))
+        raise DefinitionError(Problem("unknown_criteria_set", f"không có bộ tiêu chí '{set_id}' trong '{cdir}' "
+                                      f"(criteria set '{set_id}' is not in '{cdir}')",
+                                      file=str(cdir), hint=did_you_mean(set_id, sets) or f"các bộ có: {', '.join(sets)}"))
     cset = load_criteria(cdir / f"{set_id}.yaml")
     problems = ProblemList()
     set_rules_dir = rdir / set_id if (rdir / set_id).is_dir() else rdir
