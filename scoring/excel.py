@@ -40,6 +40,7 @@ from .evidence import (
     parse_date,
     parse_value,
 )
+from .rules import parse_level
 from .yamlio import dump_yaml, nfc, write_atomic
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
@@ -53,8 +54,9 @@ FIELD_SHEET = "Lĩnh vực {code}"
 #: Vietnamese label of each evidence value type, written in the "Kiểu giá trị" column.
 TYPE_VI: dict[str, str] = {
     "rate": "tỷ lệ (%)", "count": "số nguyên", "number": "số", "score": "điểm số", "points": "điểm",
-    "boolean": "có/không", "date": "ngày", "dated_items": "ngày (theo kỳ)",
+    "boolean": "có/không", "date": "ngày", "dated_items": "ngày (theo kỳ)", "level": "chọn mức",
 }
+LEVELS_SHEET = "Danh sách mức"  # hidden: the choices of each "choose a level" rule, for the drop-downs
 _NUMERIC = ("rate", "count", "number", "score", "points")
 
 FILL_INPUT = "FFF9E5"  # pale yellow: "type here"
@@ -151,6 +153,7 @@ class _Row:
     justification: str | None = None
     note: str | None = None
     first: bool = False
+    choices: str | None = None  # drop-down range of a "choose a level" value
 
 
 _MISSING = object()
@@ -191,6 +194,8 @@ def _cell_for(kind: str, raw: Any) -> tuple[Any, str | None]:
         return ("có" if parsed else "không"), None
     if kind == "date":
         return parsed, "DD/MM/YYYY"
+    if kind == "level":
+        return parsed, "@"
     raise ValueError(kind)
 
 
@@ -322,10 +327,13 @@ def evidence_workbook(bundle: Any, ev: EvidenceFile | None = None, department: s
     info = wb.active
     info.title = INSTRUCTIONS
     ids_range = _write_instructions(info, cset, ev, department)
+    choices = _write_levels_sheet(wb, bundle)
     for fnode in cset.fields:
         ws = wb.create_sheet(FIELD_SHEET.format(code=fnode.code))
-        _write_field_sheet(ws, bundle, fnode, ev)
+        _write_field_sheet(ws, bundle, fnode, ev, choices)
     _write_claims_sheet(wb.create_sheet(CLAIMS), cset, ev, ids_range)
+    if LEVELS_SHEET in wb.sheetnames:
+        wb.move_sheet(LEVELS_SHEET, offset=len(wb.sheetnames))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -549,7 +557,28 @@ def _validations(ws: Any) -> dict[str, Any]:
     }
 
 
-def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None) -> None:
+def _write_levels_sheet(wb: Any, bundle: Any) -> dict[str, str]:
+    """A hidden sheet with the levels of every "choose a level" rule, one column each; returns
+    code → the range its drop-down lists (labels may hold commas, so they cannot be inline)."""
+    from openpyxl.utils import get_column_letter
+
+    level_rules = [r for r in bundle.rules.values() if r.kind == "level"]
+    if not level_rules:
+        return {}
+    ws = wb.create_sheet(LEVELS_SHEET)
+    ws.sheet_state = "hidden"
+    out: dict[str, str] = {}
+    for j, rule in enumerate(level_rules, 1):
+        letter = get_column_letter(j)
+        ws.cell(row=1, column=j, value=rule.code)
+        for i, lv in enumerate(rule.rule.levels, 2):
+            ws.cell(row=i, column=j, value=lv.label)
+        out[rule.code] = f"'{LEVELS_SHEET}'!${letter}$2:${letter}${len(rule.rule.levels) + 1}"
+    return out
+
+
+def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None,
+                       choices: dict[str, str] | None = None) -> None:
     from openpyxl.utils import get_column_letter
 
     from .scorecard import ILLUSTRATIVE_NOTICE
@@ -575,6 +604,8 @@ def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None
         rule = bundle.rules[node.code]
         leaf = ev.evidence.get(node.code) if ev else None
         for r in _leaf_rows(rule, node, leaf, rule.target):
+            if r.type == "level" and choices:
+                r.choices = choices.get(node.code)
             _write_ev_row(ws, row, r, col, dvs, st)
             _auto_height(ws, row)
             row += 1
@@ -631,7 +662,17 @@ def _write_ev_row(ws: Any, row: int, r: _Row, col: dict[str, int], dvs: dict[str
         elif r.has_value:
             original = _original_text(r.value)  # present but empty in the YAML (null / "")
         c = put("value", cell_value, editable=True, fmt=fmt)
-        dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
+        if kind == "level":
+            if r.choices:
+                from openpyxl.worksheet.datavalidation import DataValidation
+
+                dv = DataValidation(type="list", formula1=r.choices, allow_blank=True, showErrorMessage=True,
+                                    errorStyle="stop", errorTitle="Chọn mức",
+                                    error="Chọn một mức trong danh sách (hoặc ghi số thứ tự của mức).")
+                ws.add_data_validation(dv)
+                dv.add(c.coordinate)
+        else:
+            dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
         put("original", original, font="grey")
     else:
         put("value", None)
@@ -837,6 +878,9 @@ class _Reader:
                 raw = text.replace(".", ",") + "%"
             elif kind == "count" and isinstance(value, float) and value.is_integer():
                 raw = int(value)
+        elif kind == "level":
+            raw = int(value) if isinstance(value, float) and value.is_integer() else (
+                value.strip() if isinstance(value, str) else value)
         elif kind == "boolean" and isinstance(value, str):
             raw = value.strip()
         try:
@@ -1086,6 +1130,12 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                         raw = orig
             elif isinstance(original, str) and _original_value(original) in (None, ""):
                 raw = _original_value(original)  # written as empty in the YAML, kept as such
+            if raw is not _MISSING and kind == "level" and rule is not None:
+                try:
+                    parse_level(rule, raw)
+                except ValueError_ as exc:
+                    rd.add("bad_value", f"{label}: {exc}", ws.title, coord("value"), hint=exc.hint)
+                    raw = _MISSING
             if raw is not _MISSING:
                 if kind == "dated_items":
                     acc["values"].setdefault(name, {})[item] = raw
