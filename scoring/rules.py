@@ -190,6 +190,7 @@ class _RuleBase(_Model):
 class _BandsMixin(_Model):
     bands: tuple[BandSpec, ...] = Field(min_length=1)
     else_points: Decimal = Decimal(0)
+    else_label: str | None = None  # the lowest level in the province's words, e.g. "Dưới 90%"
     _e = field_validator("else_points", mode="before")(lambda cls, v: _dec(v))
 
 
