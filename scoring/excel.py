@@ -40,6 +40,7 @@ from .evidence import (
     parse_date,
     parse_value,
 )
+from .inputs.criteria_table import ROLE_VI
 from .rules import parse_level
 from .yamlio import dump_yaml, nfc, write_atomic
 
@@ -1543,350 +1544,7 @@ def _with_cached_values(data: bytes, cached: dict[int, dict[str, Any]]) -> bytes
 
 
 # ====================================================================== import a criteria table
-
-CODE_HEADERS = ("mã", "stt", "tt", "số tt", "mã tiêu chí", "mã số")
-TITLE_HEADERS = ("lĩnh vực / tiêu chí / tiêu chí thành phần", "lĩnh vực, tiêu chí, tiêu chí thành phần", "tiêu chí",
-                 "nội dung", "lĩnh vực/tiêu chí/tiêu chí thành phần", "nội dung tiêu chí")
-MAX_HEADERS = ("điểm tối đa", "điểm chuẩn", "thang điểm", "điểm")
-_CODE_RE = re.compile(r"^\d+(\.\d+)*$")
-
-
-@dataclass
-class _TNode:
-    code: str
-    title: str
-    max_points: Decimal | None
-    row: int
-    children: list[_TNode] = field(default_factory=list)
-    numeric_code: bool = False
-    max_from_children: bool = False
-
-
-@dataclass
-class ImportedCriteria:
-    """What ``import-criteria`` produced: the YAML text, the rules skeleton and what to tell the user."""
-
-    yaml_text: str
-    set_id: str
-    rows: dict[str, int]
-    notes: list[str]
-    rules_files: dict[str, str]
-    problems: list[Problem]
-    leaves: int
-    fields: int
-    scale: Decimal
-
-
-def _resolve_column(ws: Any, spec: str | None, candidates: tuple[str, ...], option: str,
-                    table: str) -> tuple[int, int]:
-    """(column index, header row; 0 when given as a letter) for a header text or a column letter."""
-    from openpyxl.utils import column_index_from_string
-
-    if spec and re.fullmatch(r"[A-Za-z]{1,3}", spec.strip()) and not _header_cells(ws, spec):
-        return column_index_from_string(spec.strip().upper()), 0
-    wanted = [_norm(spec)] if spec else [_norm(c) for c in candidates]
-    cells = list(_all_header_cells(ws))
-    for w in wanted:
-        exact = [(c.column, c.row) for c in cells if _norm(c.value) == w]
-        if exact:
-            return exact[0]
-    if spec:
-        partial = [(c.column, c.row) for c in cells if wanted[0] in _norm(c.value)]
-        if len({p[0] for p in partial}) == 1:
-            return partial[0]
-    seen: list[str] = []
-    for c in cells:  # in reading order, so the header row comes first; codes and numbers are not headers
-        text = str(c.value).strip().split("\n")[0]
-        if text not in seen and not re.fullmatch(r"[\d.,\s]+", text) and len(text) <= 60:
-            seen.append(text)
-    raise InputError(Problem(
-        "missing_column",
-        f"không tìm thấy cột '{spec}' (column not found)" if spec
-        else f"không đoán được cột cho {option} (tried headers: {', '.join(candidates)})",
-        file=table, subject=f"'{ws.title}'",
-        hint=f"give {option} with the header text or the column letter; headers seen: " + "; ".join(seen[:12])))
-
-
-def _all_header_cells(ws: Any) -> Iterable[Any]:
-    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, HEADER_SCAN_ROWS)):
-        for c in row:
-            if isinstance(c.value, str) and c.value.strip():
-                yield c
-
-
-def _header_cells(ws: Any, text: str) -> list[Any]:
-    return [c for c in _all_header_cells(ws) if _norm(c.value) == _norm(text)]
-
-
-def _parse_max(value: Any) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError("true/false is not a number of points")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    try:
-        dec = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"'{value}' is not a number of points") from None
-    if not dec.is_finite():
-        raise ValueError(f"'{value}' is not a number of points")
-    return dec
-
-
-def _slug(text: str, words: int = 4) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
-    parts = re.findall(r"[a-z0-9]+", text)
-    return "-".join(parts[:words]) or "linh-vuc"
-
-
-def import_criteria_table(path: Path | str, *, set_id: str, province: str, year: int, level: str = "cap_so",
-                          title: str | None = None, sheet: str | None = None, code_column: str | None = None,
-                          title_column: str | None = None, max_column: str | None = None, official: bool = False,
-                          source: str | None = None, external: Iterable[str] = (),
-                          scale: Decimal | None = None) -> ImportedCriteria:
-    """Turn a province's criteria table into a criteria file (text) and a rules skeleton, and check
-    the result with :func:`scoring.criteria.load_criteria`; problems name the sheet rows."""
-    from openpyxl.utils import get_column_letter
-
-    from .criteria import load_criteria
-
-    path = Path(path)
-    table = str(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"criteria table '{table}' does not exist", file=table))
-    if official and not source:
-        raise InputError(Problem("missing_source", "--official needs --source (the decision and annex the points come from)",
-                                 subject="--source", hint='e.g. --source "QĐ 2211/QĐ-UBND ngày 15/10/2025, Phụ lục I"'))
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", set_id):
-        raise InputError(Problem("bad_id", f"criteria set id '{set_id}' must be lower-case letters, digits and '-'",
-                                 subject="--id", hint="e.g. son-la-cap-so-2025"))
-    data = path.read_bytes()
-    wb_f = open_workbook(data, table, data_only=False)
-    wb_v = open_workbook(data, table, data_only=True)
-    if sheet is not None and sheet not in wb_f.sheetnames:
-        raise InputError(Problem("unknown_sheet", f"no sheet '{sheet}' in the table", file=table, subject="--sheet",
-                                 hint=did_you_mean(sheet, wb_f.sheetnames) or f"sheets: {', '.join(wb_f.sheetnames)}"))
-    ws = wb_f[sheet] if sheet else wb_f.worksheets[0]
-    wv = wb_v[ws.title]
-    code_col, code_head = _resolve_column(ws, code_column, CODE_HEADERS, "--code-column", table)
-    title_col, title_head = _resolve_column(ws, title_column, TITLE_HEADERS, "--title-column", table)
-    max_col, max_head = _resolve_column(ws, max_column, MAX_HEADERS, "--max-column", table)
-    if len({code_col, title_col, max_col}) < 3:
-        raise InputError(Problem("same_column", "code, title and maximum points must be three different columns",
-                                 file=table, subject=f"'{ws.title}'",
-                                 hint="give --code-column, --title-column and --max-column explicitly"))
-    first = max(code_head, title_head, max_head) + 1
-    # a cell covered by a merge belongs to the merge's top-left cell: vertical merges in a column
-    # continue the row above, horizontal merges from another column leave the cell empty
-    covered: dict[tuple[int, int], tuple[int, int]] = {}
-    for rng in ws.merged_cells.ranges:
-        for r in range(rng.min_row, rng.max_row + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                if (r, c) != (rng.min_row, rng.min_col):
-                    covered[(r, c)] = (rng.min_row, rng.min_col)
-    problems = ProblemList()
-    notes: list[str] = []
-    letter = {code_col: get_column_letter(code_col), title_col: get_column_letter(title_col),
-              max_col: get_column_letter(max_col)}
-
-    def where(row: int, col: int, code: str | None = None) -> dict[str, Any]:
-        subject = f"'{ws.title}'!{letter[col]}{row}"
-        return {"file": table, "subject": f"{code} ({subject})" if code else subject}
-
-    def value(row: int, col: int) -> tuple[Any, bool]:
-        """(value, covered by a vertical merge from above in this column)."""
-        anchor = covered.get((row, col))
-        if anchor is not None:
-            return (None, anchor[1] == col)
-        cell = ws.cell(row=row, column=col)
-        if cell.data_type == "f":
-            return (wv.cell(row=row, column=col).value, False)
-        v = cell.value
-        return (nfc(v) if isinstance(v, str) else v, False)
-
-    nodes: dict[str, _TNode] = {}
-    roots: list[_TNode] = []
-    total_rows: list[tuple[int, Decimal]] = []  # "Tổng cộng" rows, checked against the fields
-    last: _TNode | None = None
-    for row in range(first, min(ws.max_row, MAX_ROWS) + 1):
-        raw_code, cont = value(row, code_col)
-        raw_title, _ = value(row, title_col)
-        raw_max, max_cont = value(row, max_col)
-        if cont and last is not None:  # the same node, spread over several rows
-            if isinstance(raw_title, str) and raw_title.strip() and raw_title.strip() not in last.title:
-                last.title = f"{last.title} {raw_title.strip()}"
-            if last.max_points is None and not max_cont:
-                try:
-                    last.max_points = _parse_max(raw_max)
-                except ValueError as exc:
-                    problems.add("bad_points", str(exc), **where(row, max_col, last.code))
-            continue
-        if raw_code is None or (isinstance(raw_code, str) and not raw_code.strip()):
-            last = None
-            if isinstance(raw_title, str) and _norm(raw_title).startswith("tổng") and not max_cont:
-                try:
-                    stated = _parse_max(raw_max)
-                except ValueError:
-                    stated = None
-                if stated is not None:
-                    total_rows.append((row, stated))
-            continue
-        numeric = False
-        if isinstance(raw_code, bool):
-            continue
-        if isinstance(raw_code, int):
-            code = str(raw_code)
-        elif isinstance(raw_code, float):
-            code, numeric = (str(int(raw_code)) if raw_code.is_integer() else repr(raw_code)), not raw_code.is_integer()
-        else:
-            code = re.sub(r"\s+", "", str(raw_code)).rstrip(".")
-        if not _CODE_RE.match(code):
-            last = None
-            if any(v is not None and str(v).strip() for v in (raw_title, raw_max)):
-                notes.append(f"dòng {row}: bỏ qua '{str(raw_code).strip()}' (không phải mã dạng 1, 1.1, 1.1.1)")
-            continue
-        title_text = re.sub(r"\s+", " ", str(raw_title)).strip() if raw_title is not None else ""
-        try:
-            maxp = None if max_cont else _parse_max(raw_max)
-        except ValueError as exc:
-            problems.add("bad_points", str(exc), **where(row, max_col, code),
-                         hint="write the maximum points as a number, e.g. 1,5")
-            maxp = None
-        if code in nodes:
-            first_row = nodes[code].row
-            hint = "every code must appear once"
-            if numeric or nodes[code].numeric_code:
-                hint = (f"a code cell holds a number, so 1.10 reads as 1.1: format column {letter[code_col]} "
-                        "as Text and type the codes again (or type ' before the code)")
-            problems.add("duplicate_code", f"code '{code}' appears twice (rows {first_row} and {row})",
-                         **where(row, code_col, code), hint=hint)
-            last = None
-            continue
-        node = _TNode(code, title_text, maxp, row, numeric_code=numeric)
-        if numeric:
-            notes.append(f"dòng {row}: mã {code} được lưu dạng số; nếu là 1.10 (không phải 1.1) hãy định dạng cột là Text")
-        parent_code = code.rsplit(".", 1)[0] if "." in code else None
-        if parent_code is None:
-            roots.append(node)
-        elif parent_code in nodes:
-            nodes[parent_code].children.append(node)
-        else:
-            problems.add("missing_parent", f"'{code}' has no parent row '{parent_code}' above it",
-                         **where(row, code_col, code), hint=f"add the row of '{parent_code}' before row {row}")
-        nodes[code] = node
-        last = node
-    if not nodes:
-        raise InputError(Problem("no_criteria_rows", f"no row of sheet '{ws.title}' has a code such as 1, 1.1, 1.1.1 "
-                                 f"in column {letter[code_col]}", file=table,
-                                 hint="check --sheet and --code-column"))
-
-    def finish(n: _TNode) -> None:
-        for c in n.children:
-            finish(c)
-        if n.max_points is None:
-            if n.children:
-                n.max_points = sum((c.max_points or Decimal(0) for c in n.children), Decimal(0))
-                n.max_from_children = True
-                notes.append(f"dòng {n.row}: '{n.code}' không ghi điểm tối đa; lấy tổng các mục con = {n.max_points}")
-            else:
-                problems.add("missing_points", f"'{n.code}' has no maximum points", **where(n.row, max_col, n.code),
-                             hint="fill the maximum points of every sub-criterion")
-                n.max_points = Decimal(0)
-
-    for r in roots:
-        finish(r)
-    externals = {str(e) for e in external}
-    for e in sorted(externals - set(nodes)):
-        problems.add("unknown_code", f"--external '{e}' is not a code of the table", subject="--external",
-                     hint=did_you_mean(e, nodes))
-    status = "official" if official else "illustrative"
-    origin = f"{path.name}, trang '{ws.title}'"
-
-    def node_dict(n: _TNode) -> dict[str, Any]:
-        d: dict[str, Any] = {"code": n.code, "title": n.title, "max_points": _num(n.max_points)}
-        d["source"] = f"{source + '; ' if source else ''}{origin}, dòng {n.row}"
-        if n.code in externals:
-            d["external"] = True
-        if n.children:
-            d["children"] = [node_dict(c) for c in n.children]
-        return d
-
-    total = sum((r.max_points or Decimal(0) for r in roots), Decimal(0))
-    for row, stated in total_rows:
-        if stated != total:
-            problems.add("points_mismatch", f"the total row says {stated} points but the fields add up to {total}",
-                         **where(row, max_col), hint="fix the fields' maximum points or the total row")
-    set_title = title or f"Bộ tiêu chí xác định Chỉ số cải cách hành chính {province} năm {year}" + (
-        "" if official else " (điểm minh họa)")
-    legal = [source] if source else [f"Bảng tiêu chí {path.name} (trang '{ws.title}'), chưa đối chiếu với quyết định của tỉnh"]
-    criteria: dict[str, Any] = {
-        "id": set_id, "title": set_title, "level": level, "province": province, "year": year,
-        "scale": _num(scale if scale is not None else total), "points_status": status, "legal_basis": legal,
-    }
-    if not official:
-        criteria["note"] = ("Điểm tối đa nhập từ bảng của tỉnh nhưng chưa xác nhận là chính thức (illustrative); "
-                            "nhập lại với --official --source khi đã đối chiếu quyết định.")
-    criteria["fields"] = [node_dict(r) for r in roots]
-    header = [f"# Bộ tiêu chí {set_id}: nhập từ {path.name} (trang '{ws.title}') bằng 'parindex import-criteria'.",
-              f"# Cột: mã {letter[code_col]}, tên {letter[title_col]}, điểm tối đa {letter[max_col]}. "
-              f"Điểm: {'CHÍNH THỨC theo ' + str(source) if official else 'MINH HỌA (chưa xác nhận chính thức)'}."]
-    text = "\n".join(header) + "\n" + dump_yaml(criteria)
-    rows = {code: n.row for code, n in nodes.items()}
-    # check it like any other criteria file, and point each problem at its sheet row
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_file = Path(tmp) / f"{set_id}.yaml"
-        tmp_file.write_text(text, encoding="utf-8")
-        try:
-            load_criteria(tmp_file)
-        except DefinitionError as exc:
-            for p in exc.problems:
-                code = p.subject if p.subject in rows else None
-                subject = f"{code} ('{ws.title}' dòng {rows[code]})" if code else f"'{ws.title}'"
-                hint = p.hint
-                if p.code == "points_mismatch" and code:
-                    kids = ", ".join(f"{c.code} (dòng {c.row}): {c.max_points}" for c in nodes[code].children)
-                    hint = f"the rows are {kids}; fix the table or the parent's maximum"
-                problems.add(p.code, p.message.replace(str(tmp_file), table), file=table, subject=subject, hint=hint)
-    skeleton = {f"{r.code}-{_slug(r.title)}.yaml": _rules_skeleton(set_id, r, rows) for r in roots}
-    leaves = sum(1 for n in nodes.values() if not n.children)
-    return ImportedCriteria(text, set_id, rows, notes, skeleton, problems.problems, leaves, len(roots), total)
-
-
-def _rules_skeleton(set_id: str, field_node: _TNode, rows: dict[str, int]) -> str:
-    """A rules file with no rules yet (``parindex check`` lists each leaf as ``missing_rule``) and,
-    as comments, a stub per leaf that becomes a valid rule once uncommented and filled in."""
-    out = [f"# Lĩnh vực {field_node.code}: {field_node.title}",
-           "# Khung quy tắc do 'parindex import-criteria' tạo. Mỗi tiêu chí thành phần cần đúng một quy tắc;",
-           "# cho đến khi viết xong, 'parindex check' báo missing_rule cho từng mã dưới đây.",
-           "# Cách làm: bỏ dấu '# ' ở một khối, sửa các chỗ TODO, và đổi 'rules: []' thành 'rules:'.",
-           "# Các loại quy tắc: threshold | ratio | count | boolean | deadline | external | all | any",
-           "# (xem docs/ và rules/cap-so-2025/ để có ví dụ của từng loại).",
-           f"criteria_set: {set_id}",
-           f'field: "{field_node.code}"',
-           "rules: []"]
-
-    def leaves(n: _TNode) -> list[_TNode]:
-        return [n] if not n.children else [x for c in n.children for x in leaves(c)]
-
-    for leaf in leaves(field_node):
-        stub = [f"  # {leaf.code} {leaf.title} (tối đa {_num(leaf.max_points)} điểm; bảng: dòng {rows[leaf.code]})",
-                f'  - code: "{leaf.code}"',
-                "    kind: boolean  # TODO: chọn loại quy tắc phù hợp",
-                "    evidence:",
-                '      - {name: done, type: boolean, description: "TODO: số liệu/tài liệu cần nhập"}',
-                "    value: done",
-                "    not_applicable: {policy: zero}  # TODO: award_max | exclude | redistribute | zero",
-                '    explain: "TODO: lý do mất điểm ({details}). Mất {lost} điểm."',
-                '    guidance: "TODO: cần làm gì để đạt điểm tối đa"']
-        out += [""] + [f"# {line}" for line in stub]
-    return "\n".join(out) + "\n"
+# (scoring/inputs/criteria_table.py reads the table; the command below writes what it produced)
 
 
 # ====================================================================== command line
@@ -1914,27 +1572,35 @@ def register(subparsers: Any) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write the YAML to FILE instead of the screen")
     p.set_defaults(func=cmd_import_evidence)
 
-    p = subparsers.add_parser("import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành tệp bộ tiêu chí")
-    p.add_argument("table", metavar="TABLE", help="the province's criteria table (.xlsx)")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="criteria file to write, e.g. criteria/<id>.yaml")
-    p.add_argument("--sheet", metavar="NAME", help="sheet to read (default: the first)")
-    p.add_argument("--code-column", metavar="H", help="header text or column letter of the codes (default: STT / Mã)")
-    p.add_argument("--title-column", metavar="H", help="header text or column letter of the titles")
-    p.add_argument("--max-column", metavar="H", help="header text or column letter of the maximum points")
-    p.add_argument("--id", dest="set_id", metavar="ID", help="criteria set id (default: the output file name)")
-    p.add_argument("--title", metavar="TEXT", help="title of the criteria set")
-    p.add_argument("--province", metavar="P", required=True, help="province, e.g. 'tỉnh Sơn La'")
-    p.add_argument("--year", metavar="Y", type=int, required=True, help="assessment year")
-    p.add_argument("--level", metavar="L", default="cap_so", help="level (default: cap_so)")
-    p.add_argument("--official", action="store_true", help="the points are the province's official ones (needs --source)")
-    p.add_argument("--source", metavar="TEXT", help="decision and annex the table comes from")
+    p = subparsers.add_parser(
+        "import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành bộ tiêu chí và quy tắc chấm được ngay",
+        description="Đọc bảng tiêu chí (phụ lục quyết định của tỉnh, tệp .xlsx) và ghi tệp bộ tiêu chí cùng thư mục "
+                    "quy tắc: mỗi tiêu chí thành phần có một quy tắc, đọc từ thang điểm trong bảng (tỷ lệ, số lượng, "
+                    "có/không) hoặc, nếu không đọc được, thành quy tắc chọn mức / nhập điểm trực tiếp. Sau khi nhập: "
+                    "'parindex check', 'parindex template', điền tệp Excel, 'parindex score'. Xem docs/criteria-import.md.",
+        epilog="Ví dụ: parindex import-criteria bang-tieu-chi.xlsx -o criteria/son-la-2025.yaml "
+               "--province \"tỉnh Sơn La\" --year 2025")
+    p.add_argument("table", metavar="TABLE", help="bảng tiêu chí của tỉnh (.xlsx)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="tệp bộ tiêu chí sẽ ghi, ví dụ criteria/<mã>.yaml")
+    p.add_argument("--sheet", metavar="NAME", help="chỉ đọc trang tính này (mặc định: mọi trang có bảng tiêu chí)")
+    for role, option in (("code", "--code-column"), ("title", "--title-column"), ("max", "--max-column"),
+                         ("guidance", "--guidance-column")):
+        p.add_argument(option, metavar="H", dest=f"{role}_column",
+                       help=f"chữ ở tiêu đề cột hoặc chữ cái của cột {ROLE_VI[role]} (mặc định: tự nhận)")
+    p.add_argument("--id", dest="set_id", metavar="ID", help="mã bộ tiêu chí (mặc định: tên tệp -o)")
+    p.add_argument("--title", metavar="TEXT", help="tên bộ tiêu chí")
+    p.add_argument("--province", metavar="P", required=True, help="tỉnh, ví dụ 'tỉnh Sơn La'")
+    p.add_argument("--year", metavar="Y", type=int, required=True, help="năm đánh giá")
+    p.add_argument("--level", metavar="L", default="cap_so", help="cấp đánh giá (mặc định: cap_so)")
+    p.add_argument("--official", action="store_true", help="điểm là điểm chính thức của tỉnh (cần --source)")
+    p.add_argument("--source", metavar="TEXT", help="quyết định và phụ lục ban hành bảng")
     p.add_argument("--external", metavar="CODE", action="append", default=[],
-                   help="a field or criterion scored by survey (điều tra xã hội học); repeatable")
-    p.add_argument("--scale", metavar="N", help="total points of the set (default: the sum of the fields; checked)")
-    p.add_argument("--rules-out", metavar="DIR", help="folder for the rules skeleton (default: rules/<id>/ next to "
-                                                     "the criteria folder)")
-    p.add_argument("--keep-going", action="store_true", help="write the files even when the table has problems")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks on internal errors")
+                   help="mã (dạng chấm, ví dụ 8) của lĩnh vực/tiêu chí do tỉnh cho điểm (điều tra xã hội học); lặp lại được")
+    p.add_argument("--scale", metavar="N", help="tổng điểm của bộ (mặc định: tổng các lĩnh vực; có kiểm tra)")
+    p.add_argument("--rules-out", metavar="DIR", help="thư mục quy tắc (mặc định: rules/<mã>/ cạnh thư mục criteria)")
+    p.add_argument("--keep-going", action="store_true", help="vẫn ghi tệp khi bảng còn lỗi")
+    p.add_argument("--debug", action="store_true", help="hiện traceback khi có lỗi nội bộ")
     p.set_defaults(func=cmd_import_criteria)
 
 
@@ -1966,50 +1632,90 @@ def cmd_import_evidence(args: argparse.Namespace) -> int:
 
 def cmd_import_criteria(args: argparse.Namespace) -> int:
     from .cli import emit
+    from .inputs.criteria_table import import_criteria_table, parse_points
 
     out = Path(args.output)
     set_id = args.set_id or out.stem
     scale = None
     if args.scale is not None:
         try:
-            scale = _parse_max(args.scale)
-        except ValueError as exc:
-            raise InputError(Problem("bad_scale", str(exc), subject="--scale")) from None
+            scale = parse_points(args.scale)
+        except ValueError:
+            raise InputError(Problem("bad_scale", f"--scale '{args.scale}' không phải số điểm", subject="--scale",
+                                     hint="ví dụ --scale 100")) from None
+    columns = {role: getattr(args, f"{role}_column") for role in ("code", "title", "max", "guidance")
+               if getattr(args, f"{role}_column", None)}
     result = import_criteria_table(args.table, set_id=set_id, province=args.province, year=args.year,
-                                   level=args.level, title=args.title, sheet=args.sheet,
-                                   code_column=args.code_column, title_column=args.title_column,
-                                   max_column=args.max_column, official=args.official, source=args.source,
-                                   external=args.external, scale=scale)
+                                   level=args.level, sheet=args.sheet, columns=columns, title=args.title,
+                                   official=args.official, source=args.source, external=args.external, scale=scale)
     for note in result.notes:
         sys.stderr.write(f"Lưu ý: {note}\n")
+    for p in result.unread_rows:
+        sys.stderr.write(f"Không đọc được: {p.format()}\n")
     if result.problems and not args.keep_going:
-        raise DefinitionError(result.problems)
+        raise DefinitionError(list(result.problems))
     if args.rules_out:
         rules_dir = Path(args.rules_out)
     else:
         base = out.parent.parent if out.parent.name == "criteria" else out.parent
         rules_dir = base / "rules" / set_id
-    emit(result.yaml_text, args.output, [args.table])
-    rules_dir.mkdir(parents=True, exist_ok=True)
-    kept = []
-    for fname, text in result.rules_files.items():
-        target = rules_dir / fname
-        if target.exists() or any(p.name.split("-")[0] == fname.split("-")[0] for p in rules_dir.glob("*.yaml")):
-            kept.append(fname)
-            continue
-        write_atomic(target, text)
+    if Path(args.table).resolve() in {out.resolve(), *(rules_dir.resolve() / f for f in result.rules_files)}:
+        raise InputError(Problem("would_overwrite_input", "tệp ghi ra trùng với bảng tiêu chí", subject="--output",
+                                 hint="chọn tên tệp khác"))
+    # all or nothing: the rules are written first; if they cannot be, the criteria file is not written
+    kept, written = _write_rules(rules_dir, result.rules_files)
+    try:
+        emit(result.criteria_yaml, args.output, [args.table])
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        raise
     status = "chính thức" if args.official else "minh họa"
-    sys.stderr.write(f"Đã nhập {result.fields} lĩnh vực, {result.leaves} tiêu chí thành phần, tổng {_pts(result.scale)} "
-                     f"điểm ({status}). Khung quy tắc: {rules_dir}"
-                     + (f" (giữ nguyên tệp đã có cho lĩnh vực: {', '.join(k.split('-')[0] for k in kept)})" if kept else "")
-                     + "\n")
-    crit_dir = out.parent
-    sys.stderr.write(f"Bước tiếp: viết quy tắc rồi chạy 'parindex check --criteria {crit_dir} --rules {rules_dir.parent} "
-                     f"--criteria-set {set_id}'.\n")
+    sys.stderr.write(
+        f"Đã nhập {result.fields} lĩnh vực, {result.leaves} tiêu chí thành phần, tổng {_pts(result.scale)} điểm "
+        f"({status}).\n"
+        f"Quy tắc ({rules_dir}): {result.computed_rules} tính tự động từ thang điểm (tỷ lệ, số lượng, có/không), "
+        f"{result.level_rules} chọn mức theo bảng, {result.points_rules} nhập điểm trực tiếp"
+        + (f", {result.external_rules} điểm do tỉnh cung cấp" if result.external_rules else "") + ".\n"
+        + (f"Giữ nguyên tệp quy tắc đã có của lĩnh vực: {', '.join(k.split('-')[0] for k in kept)} "
+           f"(xóa tệp đó rồi nhập lại nếu muốn tạo lại).\n" if kept else "")
+        + (f"{len(result.unread_rows)} dòng không đọc được (xem trên); bảng vẫn được nhập không có các dòng đó.\n"
+           if result.unread_rows else ""))
+    rules_root = rules_dir.parent
+    sys.stderr.write(f"Bước tiếp: parindex check --criteria {out.parent} --rules {rules_root} --criteria-set {set_id}\n"
+                     f"rồi: parindex template --criteria {out.parent} --rules {rules_root} --criteria-set {set_id} "
+                     f"-o tu-cham.xlsx\n")
     if result.problems:
         for p in result.problems:
             sys.stderr.write(p.format() + "\n")
-        sys.stderr.write(f"{len(result.problems)} lỗi: đã ghi tệp (--keep-going) nhưng cần sửa trước khi dùng.\n")
+        sys.stderr.write(f"{len(result.problems)} lỗi: đã ghi tệp (--keep-going) nhưng cần sửa bảng trước khi dùng.\n")
         return 2
     return 0
 
+
+def _write_rules(rules_dir: Path, files: dict[str, str]) -> tuple[list[str], list[Path]]:
+    """Write the rules files (a field whose file exists keeps it); on failure remove what was written."""
+    try:
+        rules_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem("cannot_write", f"không tạo được thư mục quy tắc '{rules_dir}': {exc.strerror}",
+                                 file=str(rules_dir), hint="chọn thư mục khác bằng --rules-out")) from None
+    kept: list[str] = []
+    written: list[Path] = []
+    existing = {p.name.split("-")[0] for p in rules_dir.glob("*.yaml")}
+    try:
+        for fname, text in files.items():
+            target = rules_dir / fname
+            if target.exists() or fname.split("-")[0] in existing:
+                kept.append(fname)
+                continue
+            write_atomic(target, text)
+            written.append(target)
+    except (OSError, InputError) as exc:
+        for target in written:
+            target.unlink(missing_ok=True)
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(Problem("cannot_write", f"không ghi được tệp quy tắc vào '{rules_dir}': {exc.strerror}",
+                                 file=str(rules_dir), hint="kiểm tra quyền ghi hoặc chọn --rules-out khác")) from None
+    return kept, written

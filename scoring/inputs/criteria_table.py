@@ -76,6 +76,7 @@ class ImportedCriteria(BaseModel):
     computed_rules: int  # bands on a rate or count, yes/no
     level_rules: int  # "choose a level"
     points_rules: int  # points entered directly
+    external_rules: int = 0  # points given by the province (--external)
     unread_rows: tuple[Problem, ...] = ()  # rows that could not be read (the import goes on without them)
     problems: tuple[Problem, ...] = ()  # what stops the import (wrong sums, duplicate codes, …)
     notes: tuple[str, ...] = ()
@@ -213,9 +214,16 @@ def _resolve(sh: _Sheet, spec: str, role: str, table: str) -> int:
         for c in range(1, min(sh.ws.max_column, 40) + 1):
             if _hkey(sh.shown(row, c)) == want or _hkey(sh.shown(row, c)).endswith(" " + want):
                 return c
+    seen: list[str] = []
+    for row in range(1, min(sh.ws.max_row, 30) + 1):
+        for c in range(1, min(sh.ws.max_column, 40) + 1):
+            text = sh.shown(row, c).split("\n")[0]
+            if text and text not in seen and not re.fullmatch(r"[\d.,()\s]+", text) and len(text) <= 60:
+                seen.append(text)
     raise InputError(Problem("missing_column", f"không tìm thấy cột '{spec}' cho {ROLE_VI.get(role, role)} ở trang "
                              f"'{sh.title}' (column not found)", file=table, subject=ROLE_OPTION.get(role, role),
-                             hint=f"ghi đúng chữ ở tiêu đề cột hoặc chữ cái của cột, ví dụ {ROLE_OPTION.get(role)} C"))
+                             hint=f"ghi đúng chữ ở tiêu đề cột hoặc chữ cái của cột, ví dụ {ROLE_OPTION.get(role)} C; "
+                                  f"tiêu đề thấy trong trang: " + "; ".join(seen[:12])))
 
 
 def _find_tables(sh: _Sheet, columns: dict[str, str], table: str) -> list[_Table]:
@@ -277,6 +285,7 @@ class _Token:
     printed: str  # as printed, without the final dot: "II", "1", "1.2"
     kind: Any  # "R" Roman, "L" letter, "N" number, ("D", k) dotted with k parts
     ordinal: int
+    numeric: bool = False  # typed as a number: 1.10 was stored as 1.1
 
 
 class _Numbering:
@@ -295,6 +304,9 @@ class _Numbering:
             return _Token(str(raw), "N", raw), None
         if isinstance(raw, float):
             text = repr(raw) if not raw.is_integer() else str(int(raw))
+            if "." in text:
+                parts = text.split(".")
+                return _Token(text, ("D", len(parts)), int(parts[-1]), numeric=True), None
         else:
             text = re.sub(r"[ \t\u00a0]+", " ", str(raw)).strip()
         m = _TOKEN.match(text)
@@ -542,10 +554,13 @@ class _Reader:
         code = f"{parent.code}.{token.ordinal}" if parent else str(token.ordinal)
         if code in self.nodes:
             first = self.nodes[code]
+            hint = ("mỗi số thứ tự chỉ xuất hiện một lần trong cùng lĩnh vực/tiêu chí; kiểm tra dòng bị chép hai lần "
+                    "hoặc số thứ tự gõ nhầm")
+            if token.numeric:
+                hint = ("ô số thứ tự lưu dạng số nên 1.10 thành 1.1: định dạng cột là Text (văn bản) rồi gõ lại số "
+                        "thứ tự, hoặc gõ dấu ' trước số, ví dụ '1.10")
             self.problems.add("duplicate_code", f"mã '{code}' (in là '{token.printed}') đã có ở {first.where}",
-                              **self.where(sh.title, row, code_c),
-                              hint="mỗi số thứ tự chỉ xuất hiện một lần trong cùng lĩnh vực/tiêu chí; kiểm tra "
-                                   "dòng bị chép hai lần hoặc số thứ tự gõ nhầm")
+                              **self.where(sh.title, row, code_c), hint=hint)
             return None
         maxp = self._points(raw_max, sh, row, max_c, code) if raw_max is not None else None
         title = " ".join(title.split())
@@ -572,6 +587,7 @@ class _Counts:
     computed: int = 0
     level: int = 0
     points: int = 0
+    external: int = 0
 
 
 def _common(node: _Node, source: str) -> dict[str, Any]:
@@ -582,7 +598,7 @@ def _rule_for(node: _Node, origin: str, external: bool, counts: _Counts, notes: 
     maxp = node.max_points or Decimal(0)
     where = f"{origin}, {node.where}"
     if external:
-        counts.points += 1
+        counts.external += 1
         return {**_common(node, where), "kind": "external",
                 "evidence": [{"name": "points", "type": "points",
                               "description": f"Điểm do tỉnh cung cấp cho «{node.title}» (0 đến {_pts_vi(maxp)})"}],
@@ -828,7 +844,7 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
         _check_result(set_id, criteria_text, rules_files, reader, problems, table)
     return ImportedCriteria(
         set_id=set_id, criteria_yaml=criteria_text, rules_files=rules_files, computed_rules=counts.computed,
-        level_rules=counts.level, points_rules=counts.points, unread_rows=tuple(reader.unread.problems),
+        level_rules=counts.level, points_rules=counts.points, external_rules=counts.external, unread_rows=tuple(reader.unread.problems),
         problems=tuple(problems.problems), notes=tuple(notes), rows=rows, fields=len(reader.roots),
         leaves=sum(1 for n in reader.nodes.values() if not n.children), scale=scale if scale is not None else total)
 
