@@ -1,0 +1,1 @@
+"""What parindex derives from scored assessments: explanations, audits, comparisons, what-if, plans, rule fixtures."""
