@@ -1662,6 +1662,11 @@ def cmd_import_criteria(args: argparse.Namespace) -> int:
     if Path(args.table).resolve() in {out.resolve(), *(rules_dir.resolve() / f for f in result.rules_files)}:
         raise InputError(Problem("would_overwrite_input", "tệp ghi ra trùng với bảng tiêu chí", subject="--output",
                                  hint="chọn tên tệp khác"))
+    try:  # a new set's criteria folder is created, like its rules folder
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem("cannot_write", f"không tạo được thư mục '{out.parent}': {exc.strerror}",
+                                 file=str(out), hint="chọn -o trong một thư mục ghi được")) from None
     # all or nothing: the rules are written first; if they cannot be, the criteria file is not written
     kept, written = _write_rules(rules_dir, result.rules_files)
     try:

@@ -656,7 +656,7 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
             problems.add("bands_not_ordered",
                          f"band {i + 1} ({band.bound_key} {format_number(band.bound)}) must be {word} than band {i} "
                          f"({bands[i - 1].bound_key} {format_number(bands[i - 1].bound)})",
-                         **where, hint=("list bands from the highest bound to the lowest" if band.upward
+                         **where, hint=("list bands from the highest 'min' to the lowest" if band.upward
                                         else "list 'max'/'below' bands from the lowest bound to the highest"))
         if i and band.points > bands[i - 1].points:
             problems.add("bands_not_ordered", f"band {i + 1} gives more points than the band above it", **where)

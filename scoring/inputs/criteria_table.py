@@ -475,9 +475,9 @@ class _Reader:
                 ended = True
                 last = None
                 continue
-            if ended:  # footnotes under the total, up to the next table
-                if code_text or title_text:
-                    self.notes.append(f"'{sh.title}' dòng {row}: chú thích dưới dòng tổng, không đọc: "
+            if ended:  # footnotes and the next table's banner, under the total
+                if max_how == "own" and raw_max not in (None, ""):
+                    self.notes.append(f"'{sh.title}' dòng {row}: dòng dưới dòng tổng có điểm, không đọc: "
                                       f"«{(code_text or title_text)[:60]}»")
                 continue
             tok = self.numbering.token(raw_code) if code_how == "own" and raw_code is not None else None
