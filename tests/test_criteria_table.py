@@ -19,11 +19,11 @@ from openpyxl import load_workbook
 
 from conftest import ROOT
 from scoring.cli import main
-from scoring.criteria import load_criteria
-from scoring.engine import overrides_from, score
-from scoring.evidence import Document, EvidenceFile, LeafEvidence, parse_rate
+from scoring.core.criteria import load_criteria
+from scoring.core.engine import overrides_from, score
+from scoring.core.evidence import Document, EvidenceFile, LeafEvidence, parse_rate
 from scoring.inputs.criteria_table import import_criteria_table
-from scoring.rules import load_bundle
+from scoring.core.rules import load_bundle
 
 CORPUS = ROOT / "tests" / "data" / "criteria_tables"
 EXPECTED = sorted(CORPUS.glob("*.expected.yaml"))
@@ -196,7 +196,7 @@ def test_rate_and_count_rules_take_a_rate_or_a_count(tmp_path: Path) -> None:
 
 
 def test_points_with_no_document_are_flagged_by_the_audit(tmp_path: Path) -> None:
-    from scoring.audit import audit
+    from scoring.analysis.audit import audit
 
     exp = expected_of(CORPUS / "thang-dong-1-1-1.expected.yaml")
     res = import_criteria_table(CORPUS / exp["table"], set_id="tinh-mau-2025", province="P", year=2025)
@@ -218,7 +218,7 @@ def test_points_with_no_document_are_flagged_by_the_audit(tmp_path: Path) -> Non
 def test_unknown_sheet_and_a_table_without_header_say_what_to_do(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from scoring.errors import InputError
+    from scoring.core.errors import InputError
 
     table = CORPUS / "la-ma-huong-dan.xlsx"
     with pytest.raises(InputError) as exc:

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from scoring.analysis.fixtures import run_fixtures
 from scoring.cli import main
-from scoring.rules import load_bundle
+from scoring.core.rules import load_bundle
 
 
 def test_the_bundled_set_ships_fixtures_that_pass(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from fixtures.kit import KINDS_CRITERIA, KINDS_RULES, evidence_for
-from scoring.durable import covers_every_fact
-from scoring.engine import overrides_from, score
-from scoring.errors import InputError
-from scoring.rules import Bundle, load_bundle
-from scoring.vector import VectorScorer, from_hundredths
+from scoring.core.durable import covers_every_fact
+from scoring.core.engine import overrides_from, score
+from scoring.core.errors import InputError
+from scoring.core.rules import Bundle, load_bundle
+from scoring.core.vector import VectorScorer, from_hundredths
 
 D = Decimal
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from scoring.engine import overrides_from, score
-from scoring.evidence import EvidenceFile
+from scoring.core.engine import overrides_from, score
+from scoring.core.evidence import EvidenceFile
 from scoring.inputs.criteria_table import import_criteria_table
 from scoring.inputs.scale_text import read_levels
-from scoring.rules import Bundle, load_bundle
+from scoring.core.rules import Bundle, load_bundle
 
 #: (phrase, maximum points, kind it becomes, [(value given with --set, points)])
 PHRASES = [

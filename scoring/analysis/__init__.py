@@ -1,1 +1,1 @@
-"""What parindex derives from scored assessments: explanations, audits, comparisons, what-if, plans, rule fixtures."""
+"""What is computed from a scorecard: explanations, audit, appraisal comparison, what-if, simulation, plans, rule fixtures."""

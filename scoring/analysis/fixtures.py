@@ -14,7 +14,7 @@ check`` and scoring read only ``rules/<set>/*.yaml``, so the fixtures never load
           "3.2.3": 0.75
 
 Codes not named in ``expect`` are not compared; leaves with no evidence score as missing. Nothing here
-prints or exits; the command in scoring/cli_test_command.py does.
+prints or exits; ``scoring.api.run_rule_tests`` runs it for the command in scoring/cli/rule_tests.py.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ..engine import overrides_from, score
-from ..errors import DefinitionError, InputError, ParindexError, Problem, ProblemList, did_you_mean
-from ..evidence import EvidenceFile, _with_lines
-from ..rules import Bundle, available_sets, default_dirs, load_bundle
-from ..yamlio import LineDict, load_yaml
+from scoring.core.engine import overrides_from, score
+from scoring.core.errors import DefinitionError, InputError, ParindexError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import EvidenceFile, _with_lines
+from scoring.core.rules import Bundle, available_sets, default_dirs, load_bundle
+from scoring.core.yamlio import LineDict, load_yaml
 
 FIXTURE_DIR = "tests"
 CASE_KEYS = {"name", "evidence", "set", "expect", "department", "year", "note"}
@@ -134,18 +134,19 @@ def run_fixtures(rules_dir: Path | str | None = None, criteria_dir: Path | str |
 
 
 def run_file(bundle: Bundle, path: Path) -> list[CaseResult]:
-    """The cases of one fixture file; a case that cannot be read fails with its problems."""
+    """The cases of one fixture file; a case that cannot be scored fails with its problems, a file that is
+    not a fixture file is bad input (InputError)."""
     name = str(path)
     set_id = bundle.criteria.id
     data = load_yaml(path, "fixture file")
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
-        return [CaseResult(set_id, name, 1, path.stem, problems=(Problem(
-            "not_a_fixture_file", "tệp kiểm thử cần 'criteria_set' và 'cases: [...]'", file=name, line=1,
-            hint="xem ví dụ trong docs/rules.md, mục 'parindex test'"),))]
+        raise InputError(Problem("not_a_fixture_file", "tệp kiểm thử cần 'criteria_set' và 'cases:' là một danh sách",
+                                 file=name, line=_line(data, "cases") or 1,
+                                 hint="xem ví dụ trong docs/rules.md, mục 'parindex test'"))
     if data.get("criteria_set") not in (None, set_id):
-        return [CaseResult(set_id, name, _line(data, "criteria_set"), path.stem, problems=(Problem(
-            "wrong_criteria_set", f"tệp dành cho bộ '{data.get('criteria_set')}', không phải '{set_id}'", file=name,
-            line=_line(data, "criteria_set"), hint=f"ghi criteria_set: {set_id}"),))]
+        raise InputError(Problem("wrong_criteria_set", f"tệp dành cho bộ '{data.get('criteria_set')}', không phải "
+                                 f"'{set_id}'", file=name, line=_line(data, "criteria_set"),
+                                 hint=f"ghi criteria_set: {set_id}"))
     cases = data["cases"]
     out = []
     for i, case in enumerate(cases):

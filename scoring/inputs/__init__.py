@@ -1,1 +1,1 @@
-"""Readers of the inputs parindex takes from an Office: evidence workbooks, dossier exports, a province's criteria table."""
+"""The Office's formats read in: evidence workbooks, dossier exports, province criteria tables."""

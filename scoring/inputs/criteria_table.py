@@ -14,8 +14,9 @@ The layouts real decisions use are read:
 * the scale of a sub-criterion in its guidance cell, or as rows under it (one level per row, the
   points in the points column and no code).
 
-Every leaf gets a rule (see :mod:`scoring.inputs.scale_text`): bands on a rate or a count, yes/no, a
-"choose a level" rule for a scale that is not computed, a "points" rule for a leaf with no scale. The
+Every leaf gets a rule (:mod:`scoring.inputs.table_rules`, from the scale sentences read by
+:mod:`scoring.inputs.scale_text`): bands on a rate or a count, yes/no, a "choose a level" rule for a
+scale that is not computed, a "points" rule for a leaf with no scale. The
 result is checked as ``parindex check`` would check it before it is returned. Nothing here writes
 files or prints; the CLI does.
 """
@@ -27,15 +28,17 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import DefinitionError, InputError, Problem, ProblemList, did_you_mean
-from ..yamlio import dump_yaml, nfc
-from .scale_text import Level, Scale, key, level_of, parse_scale, read_levels
+from scoring.core.errors import DefinitionError, InputError, Problem, ProblemList, did_you_mean
+from scoring.core.rules import load_bundle
+from scoring.core.yamlio import dump_yaml, nfc
+from scoring.inputs.scale_text import Level, key, level_of
+from scoring.inputs.table_rules import Counts, drop_none, num, pts_vi, rule_for
+from scoring.inputs.workbook_reader import open_workbook
 
 MAX_ROWS = 20_000
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
@@ -391,24 +394,6 @@ def parse_points(value: Any) -> Decimal | None:
     return dec
 
 
-def _num(value: Decimal | Fraction | None) -> int | float | str | None:
-    """A number for YAML that reads back exactly (0.98 stays 0.98)."""
-    if value is None:
-        return None
-    frac = Fraction(value)
-    if frac.denominator == 1:
-        return frac.numerator
-    f = float(frac)
-    return f if Fraction(repr(f)) == frac else str(Decimal(frac.numerator) / Decimal(frac.denominator))
-
-
-def _pts_vi(value: Decimal) -> str:
-    frac = Fraction(value)
-    if frac.denominator == 1:
-        return str(frac.numerator)
-    return format(value.normalize(), "f").replace(".", ",")
-
-
 def _slug(text: str, words: int = 4) -> str:
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
@@ -579,116 +564,6 @@ class _Reader:
         return node
 
 
-# ------------------------------------------------------------------ rules
-
-
-@dataclass
-class _Counts:
-    computed: int = 0
-    level: int = 0
-    points: int = 0
-    external: int = 0
-
-
-def _common(node: _Node, source: str) -> dict[str, Any]:
-    return {"code": node.code, "not_applicable": {"policy": "zero"}, "source": source}
-
-
-def _rule_for(node: _Node, origin: str, external: bool, counts: _Counts, notes: list[str]) -> dict[str, Any]:
-    maxp = node.max_points or Decimal(0)
-    where = f"{origin}, {node.where}"
-    if external:
-        counts.external += 1
-        return {**_common(node, where), "kind": "external",
-                "evidence": [{"name": "points", "type": "points",
-                              "description": f"Điểm do tỉnh cung cấp cho «{node.title}» (0 đến {_pts_vi(maxp)})"}],
-                "value": "points", "explain": "Điểm do tỉnh cung cấp: {points}/{max_points}. Mất {lost} điểm.",
-                "guidance": "Điểm này do tỉnh cung cấp (điều tra xã hội học), không tự chấm được."}
-    text = "\n".join(t for t, _ in node.guidance)
-    levels = list(node.levels) or [lv for t, r in node.guidance for lv in read_levels(t, r)]
-    scale = parse_scale(levels, maxp, text if not node.levels else None)
-    if scale is not None and scale.kind != "level":
-        top = max([b.points for b in scale.bands] + ([scale.yes.points] if scale.yes else []))
-        if top != maxp:
-            notes.append(f"{node.where}: mức cao nhất của thang điểm '{node.label}' cho {_pts_vi(top)} điểm nhưng "
-                         f"điểm tối đa là {_pts_vi(maxp)}; giữ các mức như đã viết (quy tắc chọn mức)")
-            scale = Scale("level", scale.levels, why="mức cao nhất khác điểm tối đa")
-    if scale is not None and any(lv.points > maxp for lv in scale.levels):
-        bad = next(lv for lv in scale.levels if lv.points > maxp)
-        notes.append(f"{node.where}: mức «{bad.label}» cho {_pts_vi(bad.points)} điểm, hơn điểm tối đa "
-                     f"{_pts_vi(maxp)} của '{node.label}'; chấm bằng số điểm nhập trực tiếp")
-        scale = None
-    sentence = text or "; ".join(lv.text.lstrip("-–—+•*· ") for lv in levels)
-    source = f"{where}: «{sentence}»" if sentence else where
-    explain_level = ("Đạt mức «{band}» theo bảng của tỉnh: {points}/{max_points} điểm. Mất {lost} điểm.")
-    if scale is None:
-        counts.points += 1
-        rule = {**_common(node, source), "kind": "points",
-                "evidence": [{"name": "points", "type": "points",
-                              "description": f"Điểm tự chấm (0 đến {_pts_vi(maxp)}), kèm tài liệu kiểm chứng"}],
-                "value": "points",
-                "explain": "Đơn vị tự chấm {points}/{max_points} điểm. Mất {lost} điểm.",
-                "guidance": (f"Đối chiếu hướng dẫn chấm của tỉnh: {sentence}. " if sentence else "")
-                + "Bổ sung tài liệu kiểm chứng cho phần điểm còn thiếu."}
-        return rule
-    if scale.kind in ("rate", "count"):
-        counts.computed += 1
-        rate = scale.kind == "rate"
-        noun = scale.noun or "mục"
-        desc = (f"Tỷ lệ (%) theo tiêu chí «{node.title}»" if rate else f"Số {noun} (đếm theo tiêu chí «{node.title}»)")
-        bands = [{b.bound: _num(b.value), "points": _num(b.points), "label": b.label} for b in scale.bands]
-        rule = {**_common(node, source), "kind": "threshold" if rate else "count",
-                "evidence": [{"name": "rate" if rate else "count", "type": "rate" if rate else "count",
-                              "description": desc}],
-                "value": "rate" if rate else "count", "bands": bands}
-        if scale.else_points:
-            rule["else_points"] = _num(scale.else_points)
-        if scale.else_label:
-            rule["else_label"] = scale.else_label
-        rule["explain"] = "Đạt {measured}, thuộc mức «{band}» theo bảng của tỉnh: {points}/{max_points} điểm. Mất {lost} điểm."
-        rule["guidance"] = f"Mức tối đa theo bảng của tỉnh: «{scale.bands[0].label}»."
-        return rule
-    if scale.kind == "boolean":
-        counts.computed += 1
-        yes, no = scale.yes, scale.no
-        assert yes is not None and no is not None
-        rule = {**_common(node, source), "kind": "boolean",
-                "evidence": [{"name": "dat", "type": "boolean",
-                              "description": f"«{yes.label}»? (có/không)"}],
-                "value": "dat", "points": _num(yes.points), "yes_label": yes.label, "no_label": no.label}
-        if no.points:
-            rule["else_points"] = _num(no.points)
-        rule["explain"] = "Mức «{band}» theo bảng của tỉnh: {points}/{max_points} điểm. Mất {lost} điểm."
-        rule["guidance"] = f"Để đạt điểm tối đa: «{yes.label}»."
-        return rule
-    counts.level += 1
-    listed = "; ".join(f"{i}. {lv.label} ({_pts_vi(lv.points)} điểm)" for i, lv in enumerate(scale.levels, 1))
-    best = max(scale.levels, key=lambda lv: lv.points)
-    return {**_common(node, source), "kind": "level",
-            "evidence": [{"name": "level", "type": "level",
-                          "description": f"Mức đạt được (chọn một): {listed}"}],
-            "value": "level",
-            "levels": [{"label": lv.label, "points": _num(lv.points),
-                        "source": f"dòng {lv.row}" if lv.row else None} for lv in scale.levels],
-            "explain": explain_level,
-            "guidance": f"Để đạt điểm tối đa: «{best.label}»."}
-
-
-_FIRST_KEYS = ("code", "kind")
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        ordered = {k: value[k] for k in _FIRST_KEYS if k in value} | {k: v for k, v in value.items()
-                                                                     if k not in _FIRST_KEYS and k != "source"}
-        if "source" in value:
-            ordered["source"] = value["source"]
-        return {k: _drop_none(v) for k, v in ordered.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value]
-    return value
-
-
 # ------------------------------------------------------------------ the import
 
 
@@ -704,9 +579,6 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
     read at all; otherwise ``problems`` lists what must be fixed before the result is used and
     ``unread_rows`` the rows that were left out.
     """
-    from ..rules import load_bundle
-    from ..excel import open_workbook
-
     path = Path(path)
     table = str(path)
     columns = {k: v for k, v in (columns or {}).items() if v}
@@ -761,19 +633,19 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
             n.levels = []
             kids = sum((c.max_points or Decimal(0) for c in n.children), Decimal(0))
             if n.max_points is not None and n.max_points != kids:
-                shown = ", ".join(f"{c.label}: {_pts_vi(c.max_points or Decimal(0))} ({c.where})" for c in n.children)
-                problems.add("points_mismatch", f"'{n.label}' ({n.title[:50]}) ghi {_pts_vi(n.max_points)} điểm nhưng "
-                             f"các mục con cộng lại {_pts_vi(kids)}", file=table, subject=n.where,
+                shown = ", ".join(f"{c.label}: {pts_vi(c.max_points or Decimal(0))} ({c.where})" for c in n.children)
+                problems.add("points_mismatch", f"'{n.label}' ({n.title[:50]}) ghi {pts_vi(n.max_points)} điểm nhưng "
+                             f"các mục con cộng lại {pts_vi(kids)}", file=table, subject=n.where,
                              hint=f"các mục con: {shown}; sửa điểm trong bảng cho khớp")
             if n.max_points is None:
                 n.max_points = sum((c.max_points or Decimal(0) for c in n.children), Decimal(0))
                 n.max_from_children = True
-                notes.append(f"{n.where}: '{n.label}' không ghi điểm tối đa; lấy tổng các mục con = {_pts_vi(n.max_points)}")
+                notes.append(f"{n.where}: '{n.label}' không ghi điểm tối đa; lấy tổng các mục con = {pts_vi(n.max_points)}")
         elif n.max_points is None:
             if n.levels:
                 n.max_points = max(lv.points for lv in n.levels)
                 notes.append(f"{n.where}: '{n.label}' không ghi điểm tối đa; lấy điểm của mức cao nhất = "
-                             f"{_pts_vi(n.max_points)}")
+                             f"{pts_vi(n.max_points)}")
             else:
                 problems.add("missing_points", f"'{n.label}' ({n.title[:50]}) không có điểm tối đa",
                              file=table, subject=n.where, hint="ghi điểm tối đa của mọi tiêu chí thành phần")
@@ -785,11 +657,11 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
     for sheet_name, row, stated, lo, hi in reader.totals:
         part = sum((r.max_points or Decimal(0) for r in reader.roots[lo:hi]), Decimal(0))
         if stated not in (total, part):
-            problems.add("points_mismatch", f"dòng tổng ghi {_pts_vi(stated)} điểm nhưng các lĩnh vực cộng lại "
-                         f"{_pts_vi(total)}", **reader.where(sheet_name, row),
+            problems.add("points_mismatch", f"dòng tổng ghi {pts_vi(stated)} điểm nhưng các lĩnh vực cộng lại "
+                         f"{pts_vi(total)}", **reader.where(sheet_name, row),
                          hint="sửa điểm tối đa của các lĩnh vực hoặc của dòng tổng")
     if scale is not None and scale != total:
-        problems.add("points_mismatch", f"--scale {_pts_vi(scale)} khác tổng điểm các lĩnh vực {_pts_vi(total)}",
+        problems.add("points_mismatch", f"--scale {pts_vi(scale)} khác tổng điểm các lĩnh vực {pts_vi(total)}",
                      subject="--scale", hint="bỏ --scale hoặc sửa điểm tối đa trong bảng")
     externals = {str(e) for e in external}
     for e in sorted(externals - set(reader.nodes)):
@@ -799,7 +671,7 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
     status = "official" if official else "illustrative"
 
     def node_dict(n: _Node) -> dict[str, Any]:
-        d: dict[str, Any] = {"code": n.code, "label": n.label, "title": n.title, "max_points": _num(n.max_points)}
+        d: dict[str, Any] = {"code": n.code, "label": n.label, "title": n.title, "max_points": num(n.max_points)}
         d["source"] = f"{source + '; ' if source else ''}{origin}, {n.where}"
         if n.code in externals:
             d["external"] = True
@@ -814,7 +686,7 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
     legal = [source] if source else [f"Bảng tiêu chí {path.name}, chưa đối chiếu với quyết định của tỉnh"]
     criteria: dict[str, Any] = {
         "id": set_id, "title": set_title, "level": level, "province": province, "year": year,
-        "scale": _num(scale if scale is not None else total), "points_status": status, "legal_basis": legal,
+        "scale": num(scale if scale is not None else total), "points_status": status, "legal_basis": legal,
     }
     if not official:
         criteria["note"] = ("Điểm tối đa nhập từ bảng của tỉnh nhưng chưa xác nhận là chính thức (illustrative); "
@@ -824,7 +696,7 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
               f"# Điểm: {'CHÍNH THỨC theo ' + str(source) if official else 'MINH HỌA (chưa xác nhận chính thức)'}.\n")
     criteria_text = header + dump_yaml(criteria)
 
-    counts = _Counts()
+    counts = Counts()
     rules_files: dict[str, str] = {}
 
     def leaves(n: _Node) -> list[_Node]:
@@ -834,7 +706,7 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
         return any(n.code == e or n.code.startswith(e + ".") for e in externals)
 
     for root in reader.roots:
-        rules = [_drop_none(_rule_for(leaf, origin, is_external(leaf), counts, notes)) for leaf in leaves(root)]
+        rules = [drop_none(rule_for(leaf, origin, is_external(leaf), counts, notes)) for leaf in leaves(root)]
         body = {"criteria_set": set_id, "field": root.code, "rules": rules}
         head = (f"# Lĩnh vực {root.code} ({root.label}): {root.title}\n"
                 "# Quy tắc do 'parindex import-criteria' tạo từ thang điểm trong bảng của tỉnh; câu gốc ghi ở 'source'.\n")
@@ -852,8 +724,6 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
 def _check_result(set_id: str, criteria_text: str, rules_files: dict[str, str], reader: _Reader,
                   problems: ProblemList, table: str) -> None:
     """Load the result as ``parindex check`` does; each problem points at the table row it comes from."""
-    from ..rules import load_bundle
-
     with tempfile.TemporaryDirectory() as tmp:
         cdir, rdir = Path(tmp) / "criteria", Path(tmp) / "rules" / set_id
         cdir.mkdir()
@@ -868,7 +738,7 @@ def _check_result(set_id: str, criteria_text: str, rules_files: dict[str, str], 
                 node = reader.nodes.get(p.subject or "")
                 hint = p.hint
                 if p.code == "points_mismatch" and node is not None:
-                    kids = ", ".join(f"{c.label} ({c.where}): {_pts_vi(c.max_points or Decimal(0))}" for c in node.children)
+                    kids = ", ".join(f"{c.label} ({c.where}): {pts_vi(c.max_points or Decimal(0))}" for c in node.children)
                     hint = f"các dòng con: {kids}; sửa điểm trong bảng cho khớp"
                 problems.add(p.code, p.message.replace(str(cdir / f'{set_id}.yaml'), table),
                              file=table, subject=f"'{node.label}' ({node.where})" if node else p.subject, hint=hint)

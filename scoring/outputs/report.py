@@ -7,8 +7,8 @@ import json
 import textwrap
 from typing import Any
 
-from .explain import pts
-from .scorecard import OUTCOME_VI, Scorecard
+from scoring.analysis.explain import pts
+from scoring.core.scorecard import OUTCOME_VI, Scorecard
 
 FORMATS = ("table", "json", "markdown", "csv")
 

@@ -1,14 +1,14 @@
 """``parindex test [RULES_DIR]``: run a set's rule fixtures (rules/<set>/tests/*.yaml) as pass/fail cases.
 
-Only argument handling and output live here; the cases run in scoring/analysis/fixtures.py.
 Exit codes: 0 every case passed, 3 a case failed, 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
+
+from scoring.cli.common import emit
 
 
 def register(subparsers: Any) -> None:
@@ -29,13 +29,8 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .analysis.fixtures import report_json, report_text, run_fixtures
-    from .cli import emit
+    from scoring.api import render_rule_tests, run_rule_tests
 
-    report = run_fixtures(args.rules_dir, args.criteria)
-    if args.format == "json":
-        text = json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
-    else:
-        text = report_text(report)
-    emit(text, args.output)
+    report = run_rule_tests(args.rules_dir, args.criteria)
+    emit(render_rule_tests(report, args.format), args.output)
     return 0 if report.failed == 0 else 3

@@ -13,8 +13,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .explain import pts
-from .scorecard import OUTCOME_VI, Scorecard
+from scoring.analysis.explain import pts
+from scoring.core.scorecard import OUTCOME_VI, Scorecard
 
 FONT = "Times New Roman"
 

@@ -10,7 +10,9 @@ the vectorised batch path) run these same branches.
 
 from __future__ import annotations
 
+import re
 import string
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -21,10 +23,11 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from .criteria import CriteriaSet, load_criteria
-from .errors import DefinitionError, Problem, ProblemList, did_you_mean
-from .evidence import ValueType, format_number, format_percent, to_fraction
-from .yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
+from scoring.core.branches import And, Branch, Cmp, CompiledRule, Cond, Or
+from scoring.core.criteria import CriteriaSet, load_criteria
+from scoring.core.errors import DefinitionError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import ValueError_, ValueType, format_number, format_percent, to_fraction
+from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
 TEMPLATE_FIELDS = {"title", "code", "measured", "target", "points", "max_points", "lost", "band", "details"}
 MAX_BRANCHES = 32  # durable-rules fails when one fact matches more than 64 conditions
@@ -344,95 +347,6 @@ class RulesFile(_Model):
     rules: tuple[Rule, ...]
 
 
-# ------------------------------------------------------------------ compiled form
-
-
-@dataclass(frozen=True)
-class Cmp:
-    field: str
-    op: str  # ge gt le lt eq ne
-    value: Fraction
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        x = fact[self.field]
-        return {"ge": x >= self.value, "gt": x > self.value, "le": x <= self.value,
-                "lt": x < self.value, "eq": x == self.value, "ne": x != self.value}[self.op]
-
-    def negate(self) -> Cmp:
-        neg = {"ge": "lt", "lt": "ge", "gt": "le", "le": "gt", "eq": "ne", "ne": "eq"}
-        return Cmp(self.field, neg[self.op], self.value)
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple[Any, ...]
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        return all(i.holds(fact) for i in self.items)
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Any, ...]
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        return any(i.holds(fact) for i in self.items)
-
-
-Cond = Union[Cmp, And, Or]
-
-
-def cmps(cond: Cond) -> list[Cmp]:
-    if isinstance(cond, Cmp):
-        return [cond]
-    return [c for item in cond.items for c in cmps(item)]
-
-
-@dataclass(frozen=True)
-class Branch:
-    """One mutually exclusive outcome of a rule."""
-
-    id: str
-    cond: Cond
-    points: Decimal | None  # None: the points are the measured value itself (external)
-    label: str  # Vietnamese, e.g. "từ 95% đến dưới 98%"
-    top: bool = False  # the branch that earns the maximum
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: Any  # one of the Rule models
-    max_points: Decimal
-    branches: tuple[Branch, ...]
-    fields: tuple[str, ...]  # names of the fact's numeric fields
-    target: str
-
-    @property
-    def code(self) -> str:
-        return self.rule.code
-
-    @property
-    def kind(self) -> str:
-        return self.rule.kind
-
-    def thresholds(self, field_name: str) -> list[Fraction]:
-        return sorted({c.value for b in self.branches for c in cmps(b.cond) if c.field == field_name})
-
-    def select(self, fact: dict[str, Fraction]) -> Branch:
-        """Reference (pure Python, exact) choice of the branch that holds."""
-        hits = [b for b in self.branches if b.cond.holds(fact)]
-        if not hits:
-            raise DefinitionError(Problem("no_rule_fired", "no branch holds for this fact; every rule needs a "
-                                          "catch-all branch", subject=self.code,
-                                          hint="check that the bands cover every possible value"))
-        if len(hits) > 1:
-            raise DefinitionError(Problem("branches_not_exclusive",
-                                          f"{len(hits)} branches hold for one fact ({', '.join(b.id for b in hits)}); "
-                                          "exactly one must", subject=self.code,
-                                          hint="bands must not overlap and need a catch-all"))
-        return hits[0]
-
-
 @dataclass
 class Bundle:
     """A criteria set with its compiled rules: what scoring needs, checked at load."""
@@ -440,15 +354,7 @@ class Bundle:
     criteria: CriteriaSet
     rules: dict[str, CompiledRule]
     files: list[str] = field(default_factory=list)
-    _evaluator: Any = None
-
-    def evaluator(self) -> Any:
-        """The durable-rules evaluator for this bundle, built once and reused."""
-        if self._evaluator is None:
-            from .durable import DurableEvaluator
-
-            self._evaluator = DurableEvaluator(list(self.rules.values()), name=f"parindex_{id(self)}")
-        return self._evaluator
+    _evaluator: Any = None  # the durable-rules evaluator, built once by scoring.core.durable.evaluator_for
 
     def close(self) -> None:
         if self._evaluator is not None:
@@ -733,16 +639,12 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
 
 def _level_key(text: str) -> str:
     """A level's words for matching what a clerk typed: NFC, case-folded, single spaces, no bullet."""
-    import unicodedata
-
     text = unicodedata.normalize("NFC", str(text)).strip().lstrip("-–+•*").strip()
     return " ".join(text.split()).casefold().rstrip(".;:")
 
 
 def parse_level(rule: Any, raw: Any) -> int:
     """The level a value names (1-based): its number as listed, ``level:N`` / ``mức N``, or its words."""
-    from .evidence import ValueError_
-
     levels = rule.levels
     n = len(levels)
     listed = "; ".join(f"{i}. {lv.label}" for i, lv in enumerate(levels, 1))
@@ -755,8 +657,6 @@ def parse_level(rule: Any, raw: Any) -> int:
     elif isinstance(raw, float) and raw.is_integer():
         number = int(raw)
     elif isinstance(raw, str):
-        import re
-
         m = re.fullmatch(r"\s*(?:(?:level|mức|muc)\s*:?\s*)?(\d+)\s*", raw, flags=re.IGNORECASE)
         if m:
             number = int(m.group(1))
@@ -852,7 +752,7 @@ KNOWN_RULE_KEYS = sorted(set().union(*(m.model_fields for m in (
 
 def default_dirs() -> tuple[Path, Path]:
     """The criteria/ and rules/ folders shipped with parindex (source tree or installed)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the scoring package
     source = here.parent
     if (source / "criteria").is_dir() and (source / "rules").is_dir():
         return source / "criteria", source / "rules"
