@@ -232,3 +232,14 @@ def test_unknown_sheet_and_a_table_without_header_say_what_to_do(tmp_path: Path)
         import_criteria_table(tmp_path / "trong.xlsx", set_id="a", province="P", year=2025)
     (p,) = exc.value.problems
     assert p.code == "missing_column" and "--code-column" in p.hint
+
+
+def test_two_copies_of_the_table_say_to_choose_a_sheet(tmp_path: Path) -> None:
+    wb = load_workbook(CORPUS / "la-ma-huong-dan.xlsx")
+    wb.copy_worksheet(wb["Phụ lục"]).title = "Phụ lục (bản cũ)"
+    wb.save(tmp_path / "hai-ban.xlsx")
+    res = import_criteria_table(tmp_path / "hai-ban.xlsx", set_id="a", province="P", year=2025)
+    dup = next(p for p in res.problems if p.code == "duplicate_code")
+    assert "--sheet \"Phụ lục\"" in dup.hint and dup.subject.startswith("'Phụ lục (bản cũ)'!A")
+    one = import_criteria_table(tmp_path / "hai-ban.xlsx", set_id="a", province="P", year=2025, sheet="Phụ lục")
+    assert one.problems == ()

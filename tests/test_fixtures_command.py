@@ -17,7 +17,7 @@ from scoring.core.rules import load_bundle
 def test_the_bundled_set_ships_fixtures_that_pass(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", str(ROOT / "rules" / "cap-so-2025")]) == 0
     out = capsys.readouterr().out
-    assert "LỖI" not in out and "8 trường hợp (cap-so-2025): 8 đạt, 0 lỗi." in out
+    assert "LỖI" not in out and "16 trường hợp (cap-so-2025): 16 đạt, 0 lỗi." in out
     assert main(["test"]) == 0  # default: the bundled rules
 
 
@@ -44,7 +44,7 @@ def test_a_failing_case_shows_expected_and_actual(tmp_path: Path, capsys: pytest
     assert "  LỖI  98% mà mong 2 điểm (dòng 3)" in out
     assert "3.4.1: mong đợi 2 điểm, được 3 điểm (mức «từ 98% trở lên»)" in out
     assert "- mong đợi: 2" in out and "+ thực tế:  3" in out
-    assert "9 trường hợp (cap-so-2025): 8 đạt, 1 lỗi." in out
+    assert "17 trường hợp (cap-so-2025): 16 đạt, 1 lỗi." in out
     report = json.loads(_json(rules, capsys))
     failed = [c for c in report["cases"] if not c["passed"]]
     assert [d["code"] for d in failed[0]["differences"]] == ["3.4.1"]  # 3.4 = 3 is right (3.4.1 alone)

@@ -541,6 +541,9 @@ class _Reader:
             first = self.nodes[code]
             hint = ("mỗi số thứ tự chỉ xuất hiện một lần trong cùng lĩnh vực/tiêu chí; kiểm tra dòng bị chép hai lần "
                     "hoặc số thứ tự gõ nhầm")
+            if first.sheet != sh.title:
+                hint = (f"trang '{first.sheet}' và trang '{sh.title}' cùng có mục này; nếu hai trang là hai bản của một "
+                        f"bảng, chỉ đọc một trang: --sheet \"{first.sheet}\"")
             if token.numeric:
                 hint = ("ô số thứ tự lưu dạng số nên 1.10 thành 1.1: định dạng cột là Text (văn bản) rồi gõ lại số "
                         "thứ tự, hoặc gõ dấu ' trước số, ví dụ '1.10")

@@ -333,7 +333,7 @@ def evidence_workbook(bundle: Any, ev: EvidenceFile | None = None, department: s
     wb = Workbook()
     info = wb.active
     info.title = INSTRUCTIONS
-    ids_range = _write_instructions(info, cset, ev, department)
+    ids_range = _write_instructions(info, cset, ev, department, frozenset(r.kind for r in bundle.rules.values()))
     choices = _write_levels_sheet(wb, bundle)
     for fnode in cset.fields:
         ws = wb.create_sheet(FIELD_SHEET.format(code=fnode.code))
@@ -428,7 +428,8 @@ def _auto_height(ws: Any, row: int, min_lines: int = 1) -> None:
     ws.row_dimensions[row].height = max(15.0, 13.5 * lines + 3)
 
 
-def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department: str | None) -> str:
+def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department: str | None,
+                        kinds: frozenset[str] = frozenset()) -> str:
     """Fill the instructions sheet; return the range holding the bonus/penalty ids (for a drop-down)."""
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -489,6 +490,11 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
         "Cột «Giá trị»: tỷ lệ nhập 98% (hoặc 0,98); số nhập bằng chữ số (4900, không viết «bốn nghìn chín trăm»); "
         "ngày nhập dd/mm/yyyy, ví dụ 15/07/2025; ô có/không chọn «có» hoặc «không» trong danh sách.",
         "Dòng có cột «Mục / kỳ» (báo cáo quý I, 6 tháng…): nhập ngày gửi của từng kỳ; để trống nếu chưa gửi.",
+        *(["Ô kiểu «chọn mức»: bấm vào ô và chọn một mức trong danh sách (đúng như bảng tiêu chí của tỉnh), hoặc "
+           "ghi số thứ tự của mức (1, 2, …)."] if "level" in kinds else []),
+        *(["Ô kiểu «điểm» của tiêu chí chấm trực tiếp: nhập số điểm tự chấm (0 đến điểm tối đa) và ghi văn bản kiểm "
+           "chứng trên cùng dòng; điểm không có văn bản dễ bị Hội đồng thẩm định không công nhận."]
+          if "points" in kinds else []),
         "Văn bản kiểm chứng (số hiệu, ngày ban hành, cơ quan ban hành, trích yếu, tệp) ghi trên dòng của số liệu mà văn bản "
         "chứng minh. Nhiều văn bản hơn số dòng: dùng các dòng trống cuối trang, ghi Mã tiêu chí, để trống «Tên số liệu» và "
         "«Giá trị» (ghi «Mục / kỳ» nếu văn bản chứng minh cho một kỳ).",
