@@ -108,6 +108,9 @@ def _parse(rule: CompiledRule, name: str, raw: Any, where: dict[str, Any], probl
 
 def _value_ref(rule: CompiledRule, name: str, value: Any, ev: EvidenceFile, where: dict[str, Any]) -> EvidenceRef:
     spec = rule.rule.spec(name)
+    if spec.type == "level":  # the level chosen, in the province's words (the description lists them all)
+        return EvidenceRef(kind="value", name=name, text=f"Mức đạt được: mức {value} – {rule.rule.levels[value - 1].label}",
+                           file=ev.file, line=where.get("line"))
     unit = f" {spec.unit}" if spec.unit and spec.type not in ("rate",) else ""
     return EvidenceRef(kind="value", name=name, text=f"{spec.description}: {format_value(spec.type, value)}{unit}",
                        file=ev.file, line=where.get("line"))
@@ -185,8 +188,8 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
             from_set.add(target)
             values[target] = parsed
             refs = [x for x in refs if x.name != target]
-            refs.append(EvidenceRef(kind="value", name=target,
-                                    text=f"{r.spec(target).description}: {format_value(r.spec(target).type, parsed)} (--set)"))
+            shown = _value_ref(rule, target, parsed, ev, set_where).text
+            refs.append(EvidenceRef(kind="value", name=target, text=f"{shown} (--set)"))
 
     if leaf is not None and leaf.not_applicable and not override:
         reason = leaf.justification or "đơn vị khai không phát sinh"

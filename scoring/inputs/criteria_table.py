@@ -495,7 +495,7 @@ class _Reader:
             if last is not None and not last.children and (pts is not None or _BULLET.match(text)):
                 lv = level_of(text, row, pts) if pts is not None else level_of(text, row)
                 if lv is None:
-                    self.unread.add("unread_level", f"dòng mức «{text[:60]}» dưới '{last.label}' không có số điểm",
+                    self.unread.add("unread_level", f"dòng mức «{text[:60]}» dưới '{last.label}' ({last.where}) không có số điểm",
                                     **self.where(sh.title, row, max_c or title_c),
                                     hint="ghi điểm của mức vào cột điểm tối đa (ví dụ 0,5), hoặc xóa dòng; "
                                          "dòng này bị bỏ qua")
