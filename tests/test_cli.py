@@ -187,11 +187,11 @@ def test_explain_markdown_and_nothing_lost(capsys: pytest.CaptureFixture[str]) -
 
 def test_set_changes_the_score(capsys: pytest.CaptureFixture[str]) -> None:
     base = score_json(capsys, TYPICAL)
-    tried = score_json(capsys, TYPICAL, "--set", "3.4.4=95", "--set", "6.3:savings_rate=5%", "--set", "3.4.1=49/50")
+    tried = score_json(capsys, TYPICAL, "--set", "3.4.4=95", "--set", "6.3=có", "--set", "3.4.1=49/50")
     by_code = {r["code"]: r for r in tried["criteria"]}
     assert by_code["3.4.4"]["points"] == 4 and by_code["6.3"]["points"] == 2 and by_code["3.4.1"]["points"] == 3
     assert tried["total"]["points"] == base["total"]["points"] + 2 + 2 + 1
-    assert tried["overrides"] == ["3.4.4=95", "6.3:savings_rate=5%", "3.4.1=49/50"]
+    assert tried["overrides"] == ["3.4.4=95", "6.3=có", "3.4.1=49/50"]
     assert "(--set)" in " ".join(by_code["3.4.4"]["evidence"])
 
 
@@ -201,7 +201,7 @@ def test_set_is_shown_in_the_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_set_on_explain(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "explain", TYPICAL, "--set", "3.4.4=90", "--set", "6.3:savings_rate=6%")
+    code, out, _ = run(capsys, "explain", TYPICAL, "--set", "3.4.4=90", "--set", "6.3:autonomy_applied=có")
     assert code == 0
     heads = re.findall(r"^\d+\. (\S+) ", out, flags=re.M)
     assert heads[0] == "4.2.1" and "3.4.4" not in heads and "6.3" not in heads

@@ -221,7 +221,13 @@ def check_invariants(card: Scorecard) -> None:
     assert t.bonus == min(t.bonus_claimed, cset.adjustments.bonus.max_points)
     assert t.penalty == min(t.penalty_claimed, cset.adjustments.penalty.max_points)
     lost = card.lost_points()
-    assert [n.lost for n in lost] == sorted((n.lost for n in lost), reverse=True)
+    # largest first; survey points the province has not published come last (issue 14)
+    pending = [n.pending_survey for n in lost]
+    assert pending == sorted(pending)
+    for group in (False, True):
+        part = [n.lost for n in lost if n.pending_survey is group]
+        assert part == sorted(part, reverse=True)
+    assert t.provisional == any(n.pending_survey for n in leaves)
     assert {n.code for n in lost} == {n.code for n in leaves if n.lost > 0}
 
 

@@ -173,8 +173,6 @@ def test_hair_below_via_counts(bundle: Bundle) -> None:
 
 
 @pytest.mark.parametrize("code, values, points", [
-    ("6.3", {"savings_rate": "5%"}, "2"),
-    ("6.3", {"savings_rate": "4,99%"}, "0"),
     ("7.3.1", {"digitised_rate": "80%", "reuse_rate": "50%"}, "3"),
     ("7.3.1", {"digitised_rate": "79,9%", "reuse_rate": "50%"}, "0"),
     ("7.3.1", {"digitised_rate": "80%", "reuse_rate": "49,9%"}, "0"),
