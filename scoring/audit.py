@@ -122,6 +122,9 @@ class AuditResult:
             "codes_with_gaps": len({g.code for g in self.gaps}),
             "current_points": _num(self.card.total.points),
             "max_points": _num(self.card.total.max_points),
+            # same as score's total.provisional: survey points pending, not a gap of the unit's evidence
+            "provisional": self.card.total.provisional,
+            "pending_survey_codes": [n.code for n in self.card.leaves() if n.pending_survey],
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -773,7 +776,7 @@ def audit(bundle: Bundle, ev: EvidenceFile, documents_dir: Path | str | None = N
     if external_missing:
         notes = [w for w in notes if "điều tra xã hội học" not in w]
         notes.append(f"Chưa có điểm điều tra xã hội học ({', '.join(external_missing)}): do tỉnh cung cấp, "
-                     "không tính là thiếu tài liệu của Sở.")
+                     f"không tính là thiếu tài liệu của {auditor.card.unit.noun}; tổng điểm là tạm tính.")
     return AuditResult(gaps=tuple(gaps), card=auditor.card, evidence_file=ev.file,
                        documents_dir=str(documents_dir) if documents_dir else None, notes=tuple(notes))
 
@@ -791,7 +794,8 @@ def render_table(result: AuditResult) -> str:
         lines.append("Số liệu: VÍ DỤ DỰNG SẴN, không phải số liệu thật của đơn vị.")
     if c.points_status == "illustrative":
         lines.append(f"Lưu ý: {ILLUSTRATIVE_NOTICE}")
-    lines.append(f"Điểm tự chấm hiện tại: {_pts(c.total.points)}/{_pts(c.total.max_points)}.")
+    lines.append(f"Điểm tự chấm hiện tại: {_pts(c.total.points)}/{_pts(c.total.max_points)}"
+                 + (" (tạm tính, chưa có kết quả điều tra xã hội học)." if c.total.provisional else "."))
     lines.extend(f"Lưu ý: {n}" for n in result.notes)
     lines.append("")
     if not result.gaps:

@@ -489,6 +489,8 @@ def _guidance(r: Any, m: Measure, lost: Decimal, values: dict[str, str]) -> str 
     text = r.guidance.format(**values)
     if m.status == "missing":
         need = "; ".join(d.removeprefix("thiếu: ") for d in m.details) or "số liệu hợp lệ"
+        if r.kind == "external" and m.missing:
+            return f"Nhập điểm khi tỉnh công bố kết quả điều tra xã hội học ({need}). {text}"
         return f"Bổ sung số liệu và tài liệu kiểm chứng ({need}). {text}"
     return text
 
@@ -506,6 +508,9 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         outcome = "missing_evidence"
         need = "; ".join(m.details) or "số liệu không dùng được"
         reason = f"Thiếu số liệu/tài liệu kiểm chứng ({need}). Mất {_fmt_pts(eff_max)} điểm cho đến khi bổ sung."
+        if cset.is_external(node.code) and m.missing:
+            reason = (f"Chưa có kết quả điều tra xã hội học do tỉnh công bố ({need}): tạm tính 0/{_fmt_pts(eff_max)} "
+                      "điểm; đơn vị không tự bổ sung được.")
     elif m.status == "not_applicable":
         outcome = "not_applicable"
         if na.policy == "award_max":
