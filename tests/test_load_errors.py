@@ -88,7 +88,7 @@ def the(problems: list[Problem], code: str) -> Problem:
 
 
 def test_bundled_set_loads() -> None:
-    b = load_bundle()
+    b = load_bundle(set_id="cap-so-2025")
     try:
         assert len(b.rules) == len(b.criteria.leaves())
     finally:

@@ -24,7 +24,7 @@ from scoring.evidence import Claim, EvidenceFile, LeafEvidence
 from scoring.rules import CompiledRule, load_bundle
 from scoring.scorecard import Scorecard
 
-BUNDLE = load_bundle()
+BUNDLE = load_bundle(set_id="cap-so-2025")
 CODES = list(BUNDLE.rules)
 # no shrinking: a failing example of ~60 drawn leaves takes minutes to shrink; the drawn values are printed anyway
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None,

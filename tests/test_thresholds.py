@@ -20,7 +20,7 @@ from scoring.errors import InputError
 from scoring.rules import Bundle, load_bundle
 from scoring.scorecard import NodeResult
 
-_BUNDLE = load_bundle()  # only to list the band rules at collection time; tests use the session fixture
+_BUNDLE = load_bundle(set_id="cap-so-2025")  # only to list the band rules at collection time; tests use the session fixture
 BAND_RULES = {code: r for code, r in _BUNDLE.rules.items() if getattr(r.rule, "bands", ())}
 _BUNDLE.close()
 

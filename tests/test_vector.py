@@ -43,7 +43,8 @@ from scoring.vector import (
 EXAMPLES = int(os.environ.get("PARINDEX_VECTOR_EXAMPLES", "60"))
 ROWS = 10
 # evidence files only (the folder also holds peers and options examples)
-SAMPLE_FILES = [p for p in sorted(SAMPLES.glob("*.yaml")) if "\nevidence:" in p.read_text(encoding="utf-8")]
+SAMPLE_FILES = [p for p in sorted(SAMPLES.glob("*.yaml")) if "\nevidence:" in p.read_text(encoding="utf-8")
+                and "criteria_set: cap-so-2025\n" in p.read_text(encoding="utf-8")]  # the bundle under test
 
 
 def _frac_text(x: Fraction) -> str:
