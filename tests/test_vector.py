@@ -143,7 +143,7 @@ def hard_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
         assert new != block.group(0), code
         text = text.replace(block.group(0), new)
     path.write_text(text, encoding="utf-8")
-    b = load_bundle(ROOT / "criteria", rules.parent)
+    b = load_bundle(ROOT / "criteria", rules.parent, "cap-so-2025")
     yield b
     b.close()
 
