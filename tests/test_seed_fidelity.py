@@ -13,13 +13,13 @@ import pytest
 import yaml
 
 from scoring.analysis.diff_sets import diff_sets, render_text
-from scoring.audit import audit
+from scoring.analysis.audit import audit
 from scoring.cli import main
-from scoring.engine import score
-from scoring.errors import DefinitionError
-from scoring.evidence import load_evidence
-from scoring.rules import load_bundle
-from scoring.vector import VectorScorer, from_hundredths
+from scoring.core.engine import score
+from scoring.core.errors import DefinitionError
+from scoring.core.evidence import load_evidence
+from scoring.core.rules import load_bundle
+from scoring.core.vector import VectorScorer, from_hundredths
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path("/work/shared/seeds")
@@ -297,7 +297,7 @@ def test_the_2026_sample_scores_with_its_set(b2026: Any) -> None:
     assert {n.code for n in card.lost_points() if not n.pending_survey} == {"1.5", "5.5", "7.2.4", "7.3.4"}
     assert card.node("7.1.1").outcome == "met"  # an `any` with one item blank
     # the batch path agrees on the 2026 set too
-    from scoring.vector import constant_pools
+    from scoring.core.vector import constant_pools
 
     scorer = VectorScorer(b2026)
     ev = load_evidence(LS_2026)

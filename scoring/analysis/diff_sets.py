@@ -4,7 +4,7 @@
 removed or changed, and each change as (what, before, after) in Vietnamese: title, maximum points,
 points status, and for leaves the rule: kind, target, evidence items, bands, deadline dates, checks,
 "không phát sinh" policy and basis. No printing here: ``render_text`` and ``to_json`` give the outputs
-(the command is registered by ``scoring/cli_diff_sets.py``).
+(the command is registered by ``scoring/cli/diff_sets.py``; the library call is ``scoring.api.diff_sets``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..evidence import format_number
-from ..rules import Bundle, CompiledRule
+from scoring.core.evidence import format_number
+from scoring.core.rules import Bundle, CompiledRule
 
 Status = Literal["added", "removed", "changed", "same"]
 STATUS_VI = {"added": "mới", "removed": "bỏ", "changed": "thay đổi", "same": "giữ nguyên"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .evidence import format_number
-from .scorecard import OUTCOME_VI, PROVISIONAL_NOTE, NodeResult, Scorecard
+from scoring.core.evidence import format_number
+from scoring.core.scorecard import OUTCOME_VI, PROVISIONAL_NOTE, NodeResult, Scorecard
 
 
 def pts(value: Decimal | None) -> str:

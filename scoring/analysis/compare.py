@@ -9,7 +9,6 @@ giải trình in Vietnamese that the Office edits before sending. Format: docs/a
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -20,14 +19,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .audit import Gap, _fold, audit
-from .errors import InputError, Problem, ProblemList, did_you_mean
-from .evidence import EvidenceFile, ValueError_, format_number, to_fraction
-from .rules import Bundle
-from .scorecard import ILLUSTRATIVE_NOTICE, NodeResult, Scorecard
-from .yamlio import nfc
+from scoring.analysis.audit import Gap, _fold
+from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import EvidenceFile, ValueError_, format_number, to_fraction
+from scoring.core.rules import Bundle
+from scoring.core.scorecard import ILLUSTRATIVE_NOTICE, NodeResult, Scorecard
+from scoring.core.yamlio import nfc
+from scoring.inputs.workbook_reader import open_workbook
 
-FORMATS = ("table", "json", "markdown")
 HEADER_SCAN_ROWS = 30
 
 CODE_HEADERS = {"code", "ma", "ma-so", "ma-tieu-chi", "ma-tc"}
@@ -86,8 +85,6 @@ def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
 
 
 def _rows_xlsx(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[_Cell]]], str]:
-    from .excel import open_workbook
-
     data = path.read_bytes()
     formulas = open_workbook(data, str(path), data_only=False)
     values = open_workbook(data, str(path), data_only=True)
@@ -572,42 +569,3 @@ def render_text(cmp: Comparison, markdown: bool = False) -> str:
             lines.append(f"{b}  {d.draft}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-# ------------------------------------------------------------------ command line
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from .cli import emit, load_evidence_and_bundle
-    from .engine import score
-    from .report import render_json
-
-    bundle, ev = load_evidence_and_bundle(args, args.evidence)
-    card = score(bundle, ev)
-    appraisal = read_appraisal(args.appraisal, bundle, card, args.sheet)
-    result = audit(bundle, ev, dossier_file=getattr(args, "dossiers", None))
-    cmp = compare(bundle, card, appraisal, result.gaps, ev)
-    inputs = [getattr(args, n, None) for n in ("evidence", "appraisal", "dossiers", "mapping", "procedures")]
-    if args.format == "json":
-        emit(render_json(cmp.to_json()), args.output, inputs)
-    else:
-        emit(render_text(cmp, markdown=args.format == "markdown"), args.output, inputs)
-    return 0
-
-
-def register(subparsers: Any) -> None:
-    """Add ``parindex compare`` to the command line."""
-    from .cli import add_dossier_options, add_output_options, common_options
-
-    p = subparsers.add_parser("compare", help="so sánh điểm tự chấm với điểm thẩm định, kèm dự thảo giải trình "
-                                              "(self-score vs appraisal)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml or .xlsx)")
-    p.add_argument("--appraisal", metavar="FILE", required=True,
-                   help="the council's points (.xlsx or .csv): a code column and the appraised points, "
-                        "optionally per round (see docs/audit.md)")
-    p.add_argument("--sheet", metavar="NAME", help="sheet of the appraisal workbook (default: the first with a "
-                                                   "code column)")
-    common_options(p)
-    add_output_options(p, FORMATS)
-    add_dossier_options(p)
-    p.set_defaults(func=cmd_compare)

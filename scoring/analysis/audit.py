@@ -12,9 +12,7 @@ that piece of evidence (see docs/audit.md).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -23,9 +21,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from .engine import score
-from .errors import InputError, Problem, did_you_mean
-from .evidence import (
+from scoring.core.durable import evaluator_for
+from scoring.core.engine import score
+from scoring.core.errors import InputError, Problem, did_you_mean
+from scoring.core.evidence import (
     Claim,
     Document,
     EvidenceFile,
@@ -36,8 +35,8 @@ from .evidence import (
     parse_value,
     same_as_stated,
 )
-from .rules import Bundle, CompiledRule
-from .scorecard import ILLUSTRATIVE_NOTICE, Scorecard
+from scoring.core.rules import Bundle, CompiledRule
+from scoring.core.scorecard import ILLUSTRATIVE_NOTICE, Scorecard
 
 GapKind = Literal["missing_evidence", "stale_document", "contradiction", "computed_mismatch",
                   "unresolved_document", "unjustified_not_applicable", "unused_evidence"]
@@ -57,11 +56,8 @@ KIND_VI: dict[str, str] = {
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 SEVERITY_VI: dict[str, str] = {"high": "cao", "medium": "trung bình", "low": "thấp"}
 
-#: ``--fail-on-gaps`` exit code when gaps are found (2 means bad input, 1 an internal error).
-EXIT_GAPS = 3
 #: Plans for year N are usually issued in the last quarter of year N-1.
 PLAN_EARLIEST_MONTH = 10
-FORMATS = ("table", "json", "xlsx")
 
 # Indicator tags (``computed_from`` in the rules) that must agree across sub-criteria.
 # late dossiers = dossiers received − dossiers resolved on time
@@ -219,7 +215,7 @@ class _Auditor:
         self.skip_missing: set[str] = set()  # leaves whose missing figures are already reported otherwise
         self.unknown_claims: list[tuple[str, Claim]] = []  # bonus/penalty ids not in the criteria set
         self.ev = self._prepare(ev)
-        self.evaluator = bundle.evaluator()
+        self.evaluator = evaluator_for(bundle)
         self.card = score(bundle, self.ev, strict=False, evaluator=self.evaluator)
         self.base_lost = self._lost(self.card)
 
@@ -779,133 +775,3 @@ def audit(bundle: Bundle, ev: EvidenceFile, documents_dir: Path | str | None = N
                      f"không tính là thiếu tài liệu của {auditor.card.unit.noun}; tổng điểm là tạm tính.")
     return AuditResult(gaps=tuple(gaps), card=auditor.card, evidence_file=ev.file,
                        documents_dir=str(documents_dir) if documents_dir else None, notes=tuple(notes))
-
-
-# ------------------------------------------------------------------ rendering
-
-
-def render_table(result: AuditResult) -> str:
-    c = result.card
-    s = result.summary()
-    lines = [f"RÀ SOÁT TÀI LIỆU KIỂM CHỨNG – {c.department}, năm {c.year}",
-             f"Tệp tài liệu kiểm chứng: {result.evidence_file}",
-             "Thư mục văn bản: " + (result.documents_dir or "(không kiểm tra tệp; thêm --documents THƯ_MỤC)")]
-    if c.constructed_example:
-        lines.append("Số liệu: VÍ DỤ DỰNG SẴN, không phải số liệu thật của đơn vị.")
-    if c.points_status == "illustrative":
-        lines.append(f"Lưu ý: {ILLUSTRATIVE_NOTICE}")
-    lines.append(f"Điểm tự chấm hiện tại: {_pts(c.total.points)}/{_pts(c.total.max_points)}"
-                 + (" (tạm tính, chưa có kết quả điều tra xã hội học)." if c.total.provisional else "."))
-    lines.extend(f"Lưu ý: {n}" for n in result.notes)
-    lines.append("")
-    if not result.gaps:
-        lines.append("Không phát hiện vấn đề nào về tài liệu kiểm chứng.")
-        return "\n".join(lines) + "\n"
-    lines.append(f"Có {s['gaps']} vấn đề ở {s['codes_with_gaps']} mục; điểm có nguy cơ bị trừ: "
-                 f"{_pts(result.points_at_risk())} điểm.")
-    lines.append("Theo loại: " + "; ".join(f"{KIND_VI[k]} {n}" for k, n in s["by_kind"].items() if n))
-    lines.append("Theo mức độ: " + ", ".join(f"{SEVERITY_VI[k]} {n}" for k, n in s["by_severity"].items()))
-    lines.append("")
-    for i, g in enumerate(result.gaps, 1):
-        head = f"{i}. [{SEVERITY_VI[g.severity]}] {g.code}"
-        if g.title:
-            head += f" {g.title}"
-        lines.append(f"{head} | {KIND_VI[g.kind]} | {_pts(g.points_at_risk)} điểm")
-        lines.append(f"   Vấn đề: {g.message}")
-        lines.append(f"   Khắc phục: {g.fix}")
-        if g.file:
-            lines.append(f"   Vị trí: {g.file}" + (f", dòng {g.line}" if g.line else ""))
-    return "\n".join(lines) + "\n"
-
-
-XLSX_COLUMNS = ("STT", "Mã", "Tiêu chí", "Loại vấn đề", "Mức độ", "Điểm có nguy cơ bị trừ", "Vấn đề",
-                "Cách khắc phục", "Tệp", "Dòng", "kind", "severity")
-
-
-def render_xlsx(result: AuditResult) -> bytes:
-    """A workbook with the gaps (one row each) and a summary sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Vấn đề"
-    ws.append(list(XLSX_COLUMNS))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, g in enumerate(result.gaps, 1):
-        ws.append([i, g.code, g.title or "", KIND_VI[g.kind], SEVERITY_VI[g.severity], _num(g.points_at_risk),
-                   g.message, g.fix, g.file or "", g.line, g.kind, g.severity])
-        ws.cell(row=i + 1, column=6).number_format = "0.##"
-    widths = (5, 14, 40, 28, 11, 12, 70, 60, 30, 6, 22, 9)
-    for col, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-
-    s = result.summary()
-    sm = wb.create_sheet("Tổng hợp")
-    c = result.card
-    rows: list[list[Any]] = [
-        ["Đơn vị", c.department], ["Năm đánh giá", c.year], ["Tệp tài liệu kiểm chứng", result.evidence_file],
-        ["Điểm tự chấm hiện tại", _num(c.total.points)], ["Điểm tối đa", _num(c.total.max_points)],
-        ["Số vấn đề", s["gaps"]], ["Điểm có nguy cơ bị trừ", s["points_at_risk"]], [],
-        ["Loại vấn đề", "Số vấn đề"],
-    ]
-    rows += [[KIND_VI[k], n] for k, n in s["by_kind"].items()]
-    rows += [[], ["Mức độ", "Số vấn đề"]] + [[SEVERITY_VI[k], n] for k, n in s["by_severity"].items()]
-    if c.constructed_example:
-        rows += [[], ["Số liệu: VÍ DỤ DỰNG SẴN, không phải số liệu thật của đơn vị."]]
-    if c.points_status == "illustrative":
-        rows += [[ILLUSTRATIVE_NOTICE]]
-    rows += [[f"Lưu ý: {n}"] for n in result.notes]
-    for row in rows:
-        sm.append(row)
-    sm.column_dimensions["A"].width = 45
-    sm.column_dimensions["B"].width = 40
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-# ------------------------------------------------------------------ command line
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    from .cli import emit, load_evidence_and_bundle
-    from .report import render_json
-
-    bundle, ev = load_evidence_and_bundle(args, args.evidence)
-    result = audit(bundle, ev, args.documents, getattr(args, "dossiers", None))
-    inputs = [getattr(args, n, None) for n in ("evidence", "dossiers", "mapping", "procedures")]
-    if args.format == "xlsx":
-        if not args.output:
-            raise InputError(Problem("output_required", "--format xlsx writes a file; give -o FILE",
-                                     subject="--output", hint="e.g. -o ra-soat-tai-lieu.xlsx"))
-        emit(render_xlsx(result), args.output, inputs)
-    elif args.format == "json":
-        emit(render_json(result.to_json()), args.output, inputs)
-    else:
-        emit(render_table(result), args.output, inputs)
-    return EXIT_GAPS if args.fail_on_gaps and result.gaps else 0
-
-
-def register(subparsers: Any) -> None:
-    """Add ``parindex audit`` to the command line."""
-    from .cli import add_dossier_options, add_output_options, common_options
-
-    p = subparsers.add_parser("audit", help="rà soát tài liệu kiểm chứng trước khi nộp (evidence gaps, "
-                                            "largest points at risk first)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml or .xlsx)")
-    common_options(p)
-    add_output_options(p, FORMATS)
-    add_dossier_options(p)
-    p.add_argument("--documents", metavar="DIR", help="folder of scanned documents; every document reference "
-                                                      "must resolve to a file in it (by 'file:' or by số hiệu)")
-    p.add_argument("--fail-on-gaps", action="store_true",
-                   help=f"exit with code {EXIT_GAPS} when there is any gap (for scripts); default exit 0")
-    p.set_defaults(func=cmd_audit)

@@ -7,9 +7,9 @@ import json
 import textwrap
 from typing import Any
 
-from .explain import pts
-from .rules import BASIS_LEGEND
-from .scorecard import OUTCOME_VI, PROVISIONAL_NOTE, Scorecard
+from scoring.analysis.explain import pts
+from scoring.core.rules import BASIS_LEGEND
+from scoring.core.scorecard import OUTCOME_VI, PROVISIONAL_NOTE, Scorecard
 
 FORMATS = ("table", "json", "markdown", "csv")
 

@@ -10,13 +10,10 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import math
 import re
-import sys
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,14 +23,22 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from .engine import Overrides, overrides_from, score
-from .errors import InputError, Problem, ProblemList, did_you_mean
-from .evidence import EvidenceFile, ValueError_, to_fraction
-from .explain import pts
-from .rules import Bundle
-from .scorecard import ILLUSTRATIVE_NOTICE, OUTCOME_VI, Scorecard
-from .vector import BatchResult, LeafPool, VectorScorer, div_round, from_hundredths, hundredths
-from .yamlio import LineDict, LineList, load_yaml, nfc
+from scoring.analysis.explain import pts
+from scoring.core.engine import Overrides, overrides_from, score
+from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import EvidenceFile, ValueError_, to_fraction
+from scoring.core.rules import Bundle
+from scoring.core.scorecard import ILLUSTRATIVE_NOTICE, OUTCOME_VI, Scorecard
+from scoring.core.vector import (
+    BatchResult,
+    LeafPool,
+    VectorScorer,
+    constant_pools,
+    div_round,
+    from_hundredths,
+    hundredths,
+)
+from scoring.core.yamlio import LineDict, LineList, load_yaml, nfc, read_text
 
 Measure_ = Literal["percent", "points"]
 MAX_SCENARIO_BYTES = 1 << 30
@@ -162,8 +167,6 @@ def _rows_from_yaml(path: Path) -> tuple[list[tuple[dict[str, Any], int | None]]
 
 
 def _rows_from_csv(path: Path) -> list[tuple[dict[str, Any], int | None]]:
-    from .yamlio import read_text
-
     text = read_text(path, "peers file")
     first = text.splitlines()[0] if text else ""
     sep = ";" if first.count(";") > first.count(",") else ("\t" if "\t" in first else ",")
@@ -616,8 +619,6 @@ def _factorize(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def batch_pools(scorer: VectorScorer, ev: EvidenceFile, scenarios: Scenarios
                 ) -> dict[str, tuple[LeafPool, np.ndarray | None]]:
     """Measure each distinct cell (combination) once; bad cells are errors naming file, line and column."""
-    from .vector import constant_pools
-
     pools: dict[str, tuple[LeafPool, np.ndarray | None]] = {c: (p, None) for c, p in constant_pools(scorer, ev).items()}
     problems: list[Problem] = []
     extra = 0
@@ -693,72 +694,3 @@ def batch_ranks(result: BatchResult, peers: PeerSet) -> list[str]:
             s = cache[v] = f"{1 + sum(1 for x in peer_values if x > mine)}/{of}"
         out.append(s)
     return out
-
-
-# ------------------------------------------------------------------ commands
-
-
-def _peers_for(args: argparse.Namespace, ev: EvidenceFile) -> PeerSet | None:
-    if not getattr(args, "peers", None):
-        return None
-    return load_peers(args.peers, ev.department, ev.year)
-
-
-def cmd_whatif(args: argparse.Namespace) -> int:
-    from .cli import _inputs, emit, load_evidence_and_bundle
-    from .report import render_json
-
-    bundle, ev = load_evidence_and_bundle(args, args.evidence)
-    peers = _peers_for(args, ev)
-    data = whatif(bundle, ev, args.sets, peers)
-    text = render_json(whatif_json(data)) if args.format == "json" else whatif_text(data)
-    emit(text, args.output, _inputs(args) + [getattr(args, "peers", None)])
-    return 0
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from .cli import _inputs, emit, load_evidence_and_bundle
-
-    bundle, ev = load_evidence_and_bundle(args, args.evidence)
-    peers = _peers_for(args, ev)
-    scenarios = read_scenarios(args.scenarios, bundle)
-    started = time.perf_counter()
-    result = run_scenarios(bundle, ev, scenarios)
-    took = time.perf_counter() - started
-    emit(scenarios_csv(result, scenarios.ids, peers), args.output,
-         _inputs(args) + [args.scenarios, getattr(args, "peers", None)])
-    count = f"{len(scenarios):,}".replace(",", ".")
-    seconds = f"{took:.2f}".replace(".", ",")
-    sys.stderr.write(f"Đã chấm {count} kịch bản trong {seconds} giây.\n")
-    return 0
-
-
-def add_peers_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--peers", metavar="FILE",
-                        help="other units' published results (YAML or CSV: unit, year, points or percent) "
-                             "to state the rank")
-
-
-def register(sub: Any) -> None:
-    """Add the ``whatif`` and ``simulate`` sub-commands."""
-    from .cli import add_dossier_options, add_output_options, add_set_option, common_options
-
-    p = sub.add_parser("whatif", help="nếu … thì: điểm trước / sau / chênh lệch khi thử giá trị khác (what-if)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
-    common_options(p)
-    add_output_options(p, ("table", "json"))
-    add_set_option(p)
-    add_dossier_options(p)
-    add_peers_option(p)
-    p.set_defaults(func=cmd_whatif)
-
-    p = sub.add_parser("simulate", help="chấm hàng loạt kịch bản từ tệp CSV (batch scenarios, vectorised)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
-    p.add_argument("--scenarios", metavar="FILE.csv", required=True,
-                   help="one scenario per row; columns: id (optional), CODE or CODE:evidence with values as on --set; "
-                        "an empty cell keeps the evidence's value")
-    common_options(p)
-    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the results here (atomically) instead of the screen")
-    add_dossier_options(p)
-    add_peers_option(p)
-    p.set_defaults(func=cmd_simulate)

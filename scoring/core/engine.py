@@ -14,10 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-from .core.unit import terms
-from .criteria import CriteriaSet, Node
-from .errors import InputError, Problem, ProblemList, did_you_mean
-from .evidence import (
+from scoring.core.unit import terms
+from scoring.core.criteria import CriteriaSet, Node
+from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import (
     EvidenceFile,
     LeafEvidence,
     ValueError_,
@@ -26,8 +26,9 @@ from .evidence import (
     parse_rate,
     parse_value,
 )
-from .rules import Branch, Bundle, CompiledRule, check_condition
-from .scorecard import Adjustment, EvidenceRef, NodeResult, Scorecard, Total
+from scoring.core.durable import evaluator_for
+from scoring.core.rules import Branch, Bundle, CompiledRule, check_condition
+from scoring.core.scorecard import Adjustment, EvidenceRef, NodeResult, Scorecard, Total
 
 POINTS_QUANTUM = Decimal("0.01")
 #: values of --set (and scenario cells) meaning "does not arise this year"
@@ -415,7 +416,7 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     problems.raise_if_any(InputError)
 
     ok = {code: m.fact for code, m in measures.items() if m.status == "ok"}
-    fired: dict[str, Branch] = (evaluator or bundle.evaluator()).evaluate(ok)
+    fired: dict[str, Branch] = (evaluator or evaluator_for(bundle)).evaluate(ok)
 
     # effective maxima after "không phát sinh" policies
     eff_max = effective_maxima(bundle, {code: m.status for code, m in measures.items()})

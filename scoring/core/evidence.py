@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import InputError, Problem
-from .yamlio import LineDict, YamlFloat, load_yaml, pydantic_problems
+from scoring.core.errors import InputError, Problem
+from scoring.core.yamlio import LineDict, YamlFloat, load_yaml, pydantic_problems
 
 ValueType = Literal["rate", "count", "number", "score", "points", "boolean", "date", "dated_items"]
 
@@ -427,12 +427,9 @@ def load_evidence(path: Path | str) -> EvidenceFile:
     path = Path(path)
     name = str(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            from . import excel
-        except ImportError:
-            raise InputError(Problem("unsupported_format", "this version reads evidence from YAML only",
-                                     file=name, hint="save the evidence as .yaml")) from None
-        return excel.read_evidence_workbook(path)
+        # Workbooks are an input format above the core: scoring.api.load_evidence reads both.
+        raise InputError(Problem("unsupported_format", "this function reads evidence from YAML only",
+                                 file=name, hint="use scoring.api.load_evidence for a workbook"))
     data = load_yaml(path, "evidence file")
     if not isinstance(data, dict):
         raise InputError(Problem("not_a_mapping", "an evidence file is a mapping with 'department', 'year', 'evidence'",

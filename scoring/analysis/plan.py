@@ -18,7 +18,6 @@ the budget), with ``requires`` and ``excludes``. The chosen set is scored again 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import itertools
 import math
@@ -31,23 +30,19 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from .engine import Overrides, measure_leaf, score
-from .errors import EngineError, InputError, Problem, ProblemList, did_you_mean
-from .evidence import EvidenceFile, ValueError_, parse_count, to_fraction
-from .explain import pts
-from .rules import Bundle
-from .scorecard import Scorecard
-from .simulate import (
+from scoring.core.engine import Overrides, measure_leaf, score
+from scoring.core.errors import EngineError, InputError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import EvidenceFile, ValueError_, parse_count, to_fraction
+from scoring.analysis.explain import pts
+from scoring.core.rules import Bundle
+from scoring.core.scorecard import Scorecard
+from scoring.analysis.simulate import (
     PeerSet,
     compare_cards,
-    num,
     rank_for_card,
-    rank_json,
-    rank_lines,
-    signed,
 )
-from .vector import VectorScorer, div_round, from_hundredths, hundredths
-from .yamlio import LineDict, LineList, load_yaml
+from scoring.core.vector import VectorScorer, div_round, from_hundredths, hundredths
+from scoring.core.yamlio import LineDict, LineList, load_yaml
 
 ASSIGNMENT_CAP = 4096  # assignments per group; beyond this the options on one group are too entangled
 TOP_KEYS = ("effort_unit", "options", "example", "note", "source")
@@ -783,176 +778,5 @@ def totals_of(m: Model, trials: Sequence[Overrides]) -> list[Decimal | None]:
     return [None if bad[i] else from_hundredths(res.points[i]) for i in range(n)]
 
 
-def plan_json(data: dict[str, Any]) -> dict[str, Any]:
-    """The JSON contract: feasible, chosen, effort, points_before/after, percent_after, rank_after…"""
-    m: Model = data["model"]
-    sol: Solution = data["solution"]
-    after: Scorecard = data["after"]
-    target: Target = data["target"]
-    by_index = m.opts
-    effort = Decimal(sum((by_index[i].effort for i in sol.chosen), Decimal(0)))
-    out: dict[str, Any] = {
-        "feasible": data["feasible"],
-        "target": {"mode": target.mode, "value": num(target.value), "text": target.text},
-        "statement": statement(data),
-        "chosen": [by_index[i].id for i in sol.chosen],
-        "options_chosen": [{"id": by_index[i].id, "title": by_index[i].title, "effort": num(by_index[i].effort),
-                            "owner": by_index[i].owner, "set": by_index[i].set_text()} for i in sol.chosen],
-        "effort": num(effort), "effort_unit": m.options.effort_unit,
-        "points_before": num(m.base.total.points), "percent_before": num(m.base.total.percent),
-        "points_after": num(after.total.points), "percent_after": num(after.total.percent),
-        "max_points_after": num(after.total.max_points), "band_after": after.total.band,
-        "overrides": list(after.overrides),
-        "criteria": [{"code": r["code"], "before": num(r["before"]), "after": num(r["after"]), "delta": num(r["delta"])}
-                     for r in data["diff"]["criteria"]],
-        "opportunities": [{**r, "effort": num(r["effort"]), "gain_points": num(r["gain_points"]),
-                           "gain_percent": num(r["gain_percent"]), "gain_per_effort": num(r["gain_per_effort"])}
-                          for r in data["opportunities"]],
-        "still_losing": [{**r, "lost": num(r["lost"]), "gain_points": num(r["gain_points"])}
-                         for r in data["still_losing"]],
-        "options_file": m.options.file, "options_example": m.options.example,
-        "department": m.ev.department, "year": m.ev.year, "points_status": m.bundle.criteria.points_status,
-        "solver": {"name": "OR-Tools CP-SAT", "status": sol.status, "seconds": round(data["seconds"], 3)},
-    }
-    if not data["feasible"]:
-        out["best_reachable"] = {"points": num(after.total.points), "percent": num(after.total.percent),
-                                 "chosen": out["chosen"], "effort": out["effort"]}
-    if data["peers"] is not None:
-        out["rank_before"] = rank_json(data["rank_before"])
-        out["rank_after"] = rank_json(data["rank_after"])
-    return out
-
-
-def statement(data: dict[str, Any]) -> str:
-    """One Vietnamese sentence: what the plan achieves, or that no set of options can."""
-    m: Model = data["model"]
-    sol: Solution = data["solution"]
-    after: Scorecard = data["after"]
-    target: Target = data["target"]
-    effort = sum((m.opts[i].effort for i in sol.chosen), Decimal(0))
-    reach = f"{pts(after.total.points)} điểm ({pts(after.total.percent)}%)"
-    if target.mode == "budget":
-        return (f"Với công sức không quá {pts(target.value)} {m.options.effort_unit}, điểm cao nhất đạt được là {reach} "
-                f"với {len(sol.chosen)} phương án, tổng {pts(effort)} {m.options.effort_unit}.")
-    if data["feasible"]:
-        if not sol.chosen:
-            return f"Đã đạt mục tiêu ({target.text}) mà không cần phương án nào: hiện có {reach}."
-        return (f"Đạt mục tiêu ({target.text}) với {len(sol.chosen)} phương án, tổng công sức ít nhất là "
-                f"{pts(effort)} {m.options.effort_unit}: {reach}.")
-    return (f"Không có tổ hợp phương án nào đạt mục tiêu ({target.text}). Cao nhất có thể: {reach} "
-            f"với {len(sol.chosen)} phương án, tổng {pts(effort)} {m.options.effort_unit}.")
-
-
-def plan_text(data: dict[str, Any]) -> str:
-    """The plan as a Vietnamese report for the terminal."""
-    m: Model = data["model"]
-    sol: Solution = data["solution"]
-    after: Scorecard = data["after"]
-    unit = m.options.effort_unit
-    lines = [f"KẾ HOẠCH NÂNG ĐIỂM CHỈ SỐ CCHC – {m.ev.department}, năm {m.ev.year}",
-             f"Mục tiêu: {data['target'].text}",
-             f"Phương án: {len(m.opts)} (tệp {Path(m.options.file).name}); đơn vị công sức: {unit}"]
-    if m.options.example:
-        lines.append("Lưu ý: công sức trong tệp phương án là VÍ DỤ MINH HỌA, cần ước lượng lại cho đơn vị.")
-    if m.bundle.criteria.points_status == "illustrative":
-        lines.append("Lưu ý: điểm tối đa là MINH HỌA, chưa phải điểm chính thức của tỉnh.")
-    if m.ev.constructed_example:
-        lines.append("Số liệu: VÍ DỤ DỰNG SẴN, không phải số liệu thật của đơn vị.")
-    lines += ["", ("KẾT QUẢ: " if data["feasible"] else "KHÔNG ĐẠT ĐƯỢC MỤC TIÊU: ") + statement(data)]
-    b = m.base.total
-    lines.append(f"  Hiện tại: {pts(b.points)} điểm ({pts(b.percent)}%)"
-                 + (f", xếp hạng {data['rank_before'].text}" if data.get("rank_before") else "")
-                 + f" → {'Sau kế hoạch' if data['feasible'] else 'Mức cao nhất có thể'}: "
-                   f"{pts(after.total.points)} điểm ({pts(after.total.percent)}%)"
-                 + (f", xếp hạng {data['rank_after'].text}" if data.get("rank_after") else "")
-                 + (f" – Nhóm: {after.total.band}" if after.total.band else ""))
-    seconds = f"{data['seconds']:.2f}".replace(".", ",")
-    lines.append(f"  Lời giải tối ưu chính xác (OR-Tools CP-SAT, {seconds} giây); tập phương án đã được chấm lại "
-                 "bằng bộ máy quy tắc (durable-rules) và khớp từng điểm.")
-    if sol.chosen:
-        lines += ["", "Phương án được chọn:" if data["feasible"] else "Các phương án của mức cao nhất có thể:"]
-        for i in sol.chosen:
-            o = m.opts[i]
-            lines.append(f"  - {o.id}: {o.title} [{o.set_text()}] – {pts(o.effort)} {unit}"
-                         + (f" – {o.owner}" if o.owner else ""))
-        inner = [r for r in data["diff"]["criteria"] if r["level"] != "field"]
-        if inner:
-            lines += ["", "Điểm thay đổi:"]
-            for r in inner:
-                lines.append(f"  {r['code']:<7} {r['title'][:60]:<60} {pts(r['before']):>6} → {pts(r['after']):>6}"
-                             f" ({signed(r['delta'])})")
-    if data.get("rank_after") is not None:
-        lines += [""] + rank_lines(data["rank_after"], "Xếp hạng sau kế hoạch")
-    lines += ["", "CƠ HỘI – từng phương án riêng lẻ (điểm tăng chấm chính xác, xếp theo điểm/công sức):",
-              f"  {'Phương án':<26} {'Điểm tăng':>9} {'Chỉ số':>8} {'Công sức':>9} {'Điểm/công':>10}"]
-    for r in data["opportunities"]:
-        per = pts(r["gain_per_effort"]) if r["gain_per_effort"] is not None else ("∞" if r["gain_points"] > 0 else "–")
-        req = f" (cần kèm: {', '.join(r['requires'])})" if r["requires"] else ""
-        lines.append(f"  {r['id'][:26]:<26} {signed(r['gain_points']):>9} "
-                     f"{signed(r['gain_percent']) if r['gain_percent'] is not None else '–':>8} "
-                     f"{pts(r['effort']):>9} {per:>10}{req}")
-    losing = data["still_losing"]
-    lines += ["", "TIÊU CHÍ CÒN MẤT ĐIỂM SAU KẾ HOẠCH (cần đạt gì để lấy lại):" if losing
-              else "Không còn tiêu chí nào mất điểm sau kế hoạch."]
-    for r in losing:
-        gain = f" → {signed(r['gain_points'])} điểm" if r["gain_points"] is not None else ""
-        lines.append(f"  {r['code']:<7} mất {pts(r['lost'])}: {r['win_back']}"
-                     + (f" (hiện: {r['measured']})" if r["measured"] else "") + gain)
-    return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------ command
-
-
-def _decimal_arg(text: str, flag: str) -> Decimal:
-    try:
-        frac = to_fraction(text.strip().rstrip("%"))
-    except ValueError_ as exc:
-        raise InputError(Problem("bad_value", f"{flag} {text}: {exc}", subject=flag, hint=exc.hint)) from None
-    return Decimal(frac.numerator) / Decimal(frac.denominator)
-
-
-def cmd_plan(args: argparse.Namespace) -> int:
-    from .cli import _inputs, emit, load_evidence_and_bundle
-    from .report import render_json
-    from .simulate import load_peers
-
-    bundle, ev = load_evidence_and_bundle(args, args.evidence)
-    peers = load_peers(args.peers, ev.department, ev.year) if args.peers else None
-    options = load_options(args.options, bundle, ev)
-    model = build_model(bundle, ev, options)
-    target = make_target(
-        model,
-        percent=_decimal_arg(args.target_percent, "--target-percent") if args.target_percent is not None else None,
-        points=_decimal_arg(args.target_points, "--target-points") if args.target_points is not None else None,
-        rank=args.target_rank, budget=_decimal_arg(args.budget, "--budget") if args.budget is not None else None,
-        peers=peers)
-    data = plan(model, target, peers)
-    text = render_json(plan_json(data)) if args.format == "json" else plan_text(data)
-    emit(text, args.output, _inputs(args) + [args.options, args.peers])
-    return 0
-
-
-def register(sub: Any) -> None:
-    """Add the ``plan`` sub-command."""
-    from .cli import add_dossier_options, add_output_options, common_options
-    from .simulate import add_peers_option
-
-    p = sub.add_parser("plan", help="kế hoạch ít công sức nhất để đạt mục tiêu (least-effort plan, exact)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
-    p.add_argument("--options", metavar="OPTIONS.yaml", required=True,
-                   help="improvements with effort and the values they set (see docs/simulate.md)")
-    goal = p.add_mutually_exclusive_group(required=True)
-    goal.add_argument("--target-percent", metavar="P", help="reach an index of at least P %%")
-    goal.add_argument("--target-points", metavar="X", help="reach at least X points")
-    goal.add_argument("--target-rank", metavar="K", type=int, help="reach rank K or better among --peers")
-    goal.add_argument("--budget", metavar="E", help="the highest index with effort at most E")
-    common_options(p)
-    add_output_options(p, ("table", "json"))
-    add_dossier_options(p)
-    add_peers_option(p)
-    p.set_defaults(func=cmd_plan)
-
-
 __all__ = ["Option", "OptionsFile", "Model", "Target", "Solution", "load_options", "build_model", "make_target",
-           "optimise", "plan", "plan_json", "plan_text", "register"]
+           "optimise", "plan"]

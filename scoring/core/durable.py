@@ -38,8 +38,8 @@ from typing import Any, Callable
 import durable.engine as _engine
 import durable_rules_engine as _native
 
-from .errors import DefinitionError, EngineError, Problem
-from .rules import And, Branch, Cmp, CompiledRule, Cond
+from scoring.core.errors import DefinitionError, EngineError, Problem
+from scoring.core.rules import And, Branch, Bundle, Cmp, CompiledRule, Cond
 
 _FACT_KIND = "parindex_fact"
 _OPS = {"ge": "$gte", "gt": "$gt", "le": "$lte", "lt": "$lt", "ne": "$neq"}
@@ -271,3 +271,10 @@ class DurableEvaluator:
             self.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+def evaluator_for(bundle: Bundle) -> DurableEvaluator:
+    """The durable-rules evaluator of ``bundle``, built once and reused."""
+    if bundle._evaluator is None:
+        bundle._evaluator = DurableEvaluator(list(bundle.rules.values()), name=f"parindex_{id(bundle)}")
+    return bundle._evaluator

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from .errors import DefinitionError, Problem, ProblemList
-from .yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
+from scoring.core.errors import DefinitionError, Problem, ProblemList
+from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
 PointsStatus = Literal["official", "illustrative"]
 

@@ -5,26 +5,21 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from scoring.cli.common import add_output_options, emit
+
 FORMATS = ("table", "json")
 
 
 def cmd_diff_sets(args: argparse.Namespace) -> int:
-    from .analysis.diff_sets import diff_sets, render_text
-    from .cli import emit
-    from .report import render_json
-    from .rules import load_bundle
+    from scoring import api
 
-    a = load_bundle(args.criteria, args.rules, args.set_a)
-    b = load_bundle(args.criteria, args.rules, args.set_b)
-    diff = diff_sets(a, b)
-    emit(render_json(diff.to_json()) if args.format == "json" else render_text(diff), args.output)
+    diff = api.diff_sets(args.set_a, args.set_b, args.criteria, args.rules)
+    emit(api.render_sets_diff(diff, args.format), args.output)
     return 0
 
 
 def register(subparsers: Any) -> None:
     """Add ``parindex diff-sets`` to the command line."""
-    from .cli import add_output_options
-
     p = subparsers.add_parser("diff-sets", help="so sánh hai bộ tiêu chí theo từng mã (what changed between two "
                                                 "criteria sets)")
     p.add_argument("set_a", metavar="A", help="criteria set id, e.g. cap-so-2025")

@@ -13,8 +13,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .explain import pts
-from .scorecard import OUTCOME_VI, Scorecard
+from scoring.analysis.explain import pts
+from scoring.core.scorecard import OUTCOME_VI, Scorecard
 
 FONT = "Times New Roman"
 
@@ -285,7 +285,9 @@ def _score_table(doc: Any, card: Scorecard) -> None:
                 note += f" (Điểm tối đa gốc {pts(n.nominal_max_points)}.)"
         else:
             docs, note = "", ""
-        shown = pts(n.points) + (f"\n[{n.basis_tag}]" if n.is_leaf and n.basis_tag else "")
+        shown = pts(n.points)
+        if n.is_leaf and n.basis_tag:
+            note = f"[{n.basis_tag}] {note}"
         fill(table.add_row(), [n.code, n.title.upper() if field else n.title, pts(n.max_points), shown,
                                docs, note], bold=not n.is_leaf, italic=not n.is_leaf and not field,
              shade="E2EFDA" if field else None)

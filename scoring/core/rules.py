@@ -21,10 +21,10 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from .criteria import CriteriaSet, load_criteria
-from .errors import DefinitionError, Problem, ProblemList, did_you_mean
-from .evidence import ValueType, format_number, format_percent, to_fraction
-from .yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
+from scoring.core.criteria import CriteriaSet, load_criteria
+from scoring.core.errors import DefinitionError, Problem, ProblemList, did_you_mean
+from scoring.core.evidence import ValueType, format_number, format_percent, to_fraction
+from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
 TEMPLATE_FIELDS = {"title", "code", "measured", "target", "points", "max_points", "lost", "band", "details", "unit"}
 MAX_BRANCHES = 32  # durable-rules fails when one fact matches more than 64 conditions
@@ -389,15 +389,7 @@ class Bundle:
     criteria: CriteriaSet
     rules: dict[str, CompiledRule]
     files: list[str] = field(default_factory=list)
-    _evaluator: Any = None
-
-    def evaluator(self) -> Any:
-        """The durable-rules evaluator for this bundle, built once and reused."""
-        if self._evaluator is None:
-            from .durable import DurableEvaluator
-
-            self._evaluator = DurableEvaluator(list(self.rules.values()), name=f"parindex_{id(self)}")
-        return self._evaluator
+    _evaluator: Any = None  # the durable-rules evaluator, built once by scoring.core.durable.evaluator_for
 
     def close(self) -> None:
         if self._evaluator is not None:
@@ -705,7 +697,7 @@ KNOWN_RULE_KEYS = sorted(set().union(*(m.model_fields for m in (
 
 def default_dirs() -> tuple[Path, Path]:
     """The criteria/ and rules/ folders shipped with parindex (source tree or installed)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the scoring package
     source = here.parent
     if (source / "criteria").is_dir() and (source / "rules").is_dir():
         return source / "criteria", source / "rules"

@@ -54,10 +54,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .engine import Measure, measure_leaf
-from .errors import DefinitionError, EngineError, Problem, ProblemList
-from .evidence import EvidenceFile
-from .rules import And, Bundle, Cmp, CompiledRule, Cond, Or
+from scoring.core.engine import Measure, measure_leaf
+from scoring.core.errors import DefinitionError, EngineError, Problem, ProblemList
+from scoring.core.evidence import EvidenceFile
+from scoring.core.rules import And, Bundle, Cmp, CompiledRule, Cond, Or
 
 OK, MISSING, NOT_APPLICABLE = 0, 1, 2
 _STATUS = {"ok": OK, "missing": MISSING, "not_applicable": NOT_APPLICABLE}

@@ -139,7 +139,7 @@ class Scorecard(_Frozen):
 
     @property
     def unit(self) -> Any:
-        from .core.unit import terms
+        from scoring.core.unit import terms
 
         return terms(self.unit_kind, self.department)
 

@@ -13,7 +13,6 @@ functions so that other commands do not pay for it.
 
 from __future__ import annotations
 
-import argparse
 import codecs
 import datetime as dt
 import io
@@ -25,14 +24,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from .errors import InputError, Problem, ProblemList, did_you_mean
-from .yamlio import check_input_file
+from pydantic import BaseModel, ConfigDict
+
+from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
+from scoring.core.yamlio import check_input_file
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .evidence import EvidenceFile
-    from .rules import Bundle
+    from scoring.core.evidence import EvidenceFile
+    from scoring.core.rules import Bundle
 
 # ------------------------------------------------------------------ columns and indicators
 
@@ -184,7 +185,7 @@ _TABLE_KEYS = ("columns", "values", "sheet", "header_row", "delimiter")
 
 def load_mapping(path: str | Path) -> Mapping:
     """Read a column-mapping YAML (see sample_evidence/dossiers/mapping-lang-son.yaml)."""
-    from .yamlio import load_yaml
+    from scoring.core.yamlio import load_yaml
 
     name = str(path)
     data = load_yaml(Path(path), "column-mapping file")
@@ -2134,46 +2135,57 @@ def skipped_note(table: DossierTable) -> str | None:
 # ------------------------------------------------------------------ loading from options
 
 
-def _load(args: argparse.Namespace, period: Period | None) -> Result:
-    mapping = load_mapping(args.mapping) if getattr(args, "mapping", None) else None
-    table = read_dossiers(args.dossiers, mapping, skip_bad_rows=bool(getattr(args, "skip_bad_rows", False)))
-    catalogue = read_procedures(args.procedures, mapping) if getattr(args, "procedures", None) else None
+class DossierInputs(BaseModel):
+    """The dossier files of one run and how to read them (what ``--dossiers`` and its options say)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dossiers: Path
+    mapping: Path | None = None
+    procedures: Path | None = None
+    period: str | None = None
+    skip_bad_rows: bool = False
+    by: Literal["unit", "procedure"] | None = None
+
+
+def load_indicators(inputs: DossierInputs, period: Period | None = None) -> Result:
+    """Read the export (and catalogue) and compute every indicator over ``period``.
+
+    With no period: ``inputs.period`` if given, else the year of the latest received dossier.
+    """
+    if period is None and inputs.period:
+        period = parse_period(inputs.period)
+    mapping = load_mapping(inputs.mapping) if inputs.mapping else None
+    table = read_dossiers(inputs.dossiers, mapping, skip_bad_rows=inputs.skip_bad_rows)
+    catalogue = read_procedures(inputs.procedures, mapping) if inputs.procedures else None
     if period is None:
         rec = table.frame["received_at"].to_numpy()
         valid = rec[rec != NO_DAY]
         year = dt.date.fromordinal(int(valid.max()) + _EPOCH_ORDINAL).year if len(valid) else dt.date.today().year
         period = Period.year(year, default=True)
-    return compute(table, period, catalogue, getattr(args, "by", None))
-
-
-def _print_skipped(table: DossierTable) -> None:
-    note = skipped_note(table)
-    if note:
-        for p in table.problems:
-            sys.stderr.write(p.format() + "\n")
-        sys.stderr.write(note + "\n")
+    return compute(table, period, catalogue, inputs.by)
 
 
 # ------------------------------------------------------------------ evidence
 
 
-def augment_evidence(bundle: Bundle, ev: EvidenceFile, args: argparse.Namespace) -> EvidenceFile:
-    """Put indicators computed from ``args.dossiers`` into the evidence of the leaves that read them.
+def augment_evidence(bundle: Bundle, ev: EvidenceFile, inputs: DossierInputs) -> EvidenceFile:
+    """Put indicators computed from ``inputs.dossiers`` into the evidence of the leaves that read them.
 
     For every evidence spec with ``computed_from: <indicator>.<part>`` the computed value replaces
     the stated one (kept in ``stated_values``; a disagreement becomes a warning), the name is
     added to ``computed``, and the dossiers behind a loss are attached to the leaf.
     """
-    from .evidence import Document, LeafEvidence, ValueError_, format_value, parse_value, same_as_stated
+    from scoring.core.evidence import Document, LeafEvidence, ValueError_, format_value, parse_value, same_as_stated
 
-    period = parse_period(args.period) if getattr(args, "period", None) else Period.year(ev.year)
-    result = _load(args, period)
+    period = parse_period(inputs.period) if inputs.period else Period.year(ev.year)
+    result = load_indicators(inputs, period)
     warnings = list(ev.warnings)
     evidence = dict(ev.evidence)
     filled: list[str] = []
     t = result.table
     source = Document(title=f"Tệp hồ sơ xuất từ Hệ thống thông tin giải quyết TTHC: {_fmt_int(result.counts['counted'])} "
-                            f"hồ sơ tiếp nhận {result.period.text()} (tính tự động)", file=str(args.dossiers))
+                            f"hồ sơ tiếp nhận {result.period.text()} (tính tự động)", file=str(inputs.dossiers))
     for code, rule in bundle.rules.items():
         specs = [s for s in rule.rule.evidence if s.computed_from]
         if not specs:
@@ -2253,51 +2265,6 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, args: argparse.Namespace)
     warnings.extend(result.notes)
     return ev.model_copy(update={"evidence": evidence, "warnings": tuple(warnings)})
 
-
-# ------------------------------------------------------------------ command line
-
-
-def cmd_indicators(args: argparse.Namespace) -> int:
-    """``parindex indicators``: counts and rates from a dossier export."""
-    from .cli import emit
-
-    period = parse_period(args.period) if args.period else None
-    result = _load(args, period)
-    _print_skipped(result.table)
-    if args.list:
-        text = render_list(result, args.list, args.format)
-    elif args.format == "json":
-        text = json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n"
-    elif args.format == "csv":
-        text = render_csv(result)
-    else:
-        text = render_table(result)
-    emit(text, args.output, [args.dossiers, args.mapping, args.procedures])
-    return 0
-
-
-def register(subparsers: Any, *_: Any) -> None:
-    """Add ``parindex indicators`` to the command line."""
-    from .cli import add_output_options
-
-    p = subparsers.add_parser("indicators", help="tính các tỷ lệ từ tệp hồ sơ TTHC (dossier indicators)",
-                              description="Tính tỷ lệ đúng hạn, xin lỗi, số hóa, tái sử dụng, trực tuyến toàn trình, "
-                                          "thanh toán trực tuyến từ tệp hồ sơ xuất từ Hệ thống thông tin giải quyết TTHC.")
-    p.add_argument("dossiers", metavar="DOSSIERS", help="dossier export (.csv UTF-8 or .xlsx)")
-    p.add_argument("--mapping", metavar="FILE", help="column-mapping YAML (Vietnamese headers → canonical columns)")
-    p.add_argument("--procedures", metavar="FILE", help="procedure catalogue (CSV/XLSX) for full_online_services")
-    p.add_argument("--period", metavar="FROM..TO", help="e.g. 2025-01-01..2025-12-31 or 2025 "
-                                                        "(default: the year of the latest received dossier)")
-    p.add_argument("--by", choices=("unit", "procedure"), help="also per unit or per procedure")
-    add_output_options(p, ("table", "json", "csv"))
-    p.add_argument("--skip-bad-rows", action="store_true", help="leave bad rows out (and say which) instead of stopping")
-    p.add_argument("--list", metavar="NAME", help="list every dossier behind an indicator's loss, e.g. on_time (late "
-                                                  "ones), apology (late without apology): " + ", ".join(INDICATORS))
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks on internal errors")
-    p.set_defaults(func=cmd_indicators)
-
-
 __all__ = ["COLUMNS", "INDICATORS", "PROCEDURE_COLUMNS", "BadRowsError", "Catalogue", "DossierTable", "Indicator",
-           "Mapping", "Period", "Result", "augment_evidence", "compute", "load_mapping", "parse_period", "read_dossiers",
-           "read_procedures", "register", "render_csv", "render_list", "render_table", "result_json"]
-
+           "DossierInputs", "Mapping", "Period", "Result", "augment_evidence", "load_indicators", "skipped_note", "compute", "load_mapping", "parse_period", "read_dossiers",
+           "read_procedures", "render_csv", "render_list", "render_table", "result_json"]
