@@ -243,3 +243,20 @@ def test_two_copies_of_the_table_say_to_choose_a_sheet(tmp_path: Path) -> None:
     assert "--sheet \"Phụ lục\"" in dup.hint and dup.subject.startswith("'Phụ lục (bản cũ)'!A")
     one = import_criteria_table(tmp_path / "hai-ban.xlsx", set_id="a", province="P", year=2025, sheet="Phụ lục")
     assert one.problems == ()
+
+
+@pytest.mark.parametrize("expected_file", EXPECTED, ids=lambda p: p.name.split(".")[0])
+def test_an_official_import_marks_the_thresholds_as_the_provinces(expected_file: Path, tmp_path: Path) -> None:
+    exp = expected_of(expected_file)
+    res = import_criteria_table(CORPUS / exp["table"], set_id="tinh-mau-2025", province="P", year=2025,
+                                external=exp["external"], official=True, source="QĐ 1/QĐ-UBND (ví dụ dựng sẵn)")
+    assert res.problems == ()  # basis agrees with every rule's partial points (basis_mismatch otherwise)
+    bundle = bundle_of(res, tmp_path)
+    try:
+        for code, rule in bundle.rules.items():
+            if rule.kind in ("points", "external"):
+                assert rule.rule.basis is None
+            else:
+                assert rule.rule.basis is not None and rule.rule.basis.full_points == "decision"
+    finally:
+        bundle.close()

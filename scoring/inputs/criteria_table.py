@@ -709,7 +709,7 @@ def import_criteria_table(path: Path | str, *, set_id: str, province: str, year:
         return any(n.code == e or n.code.startswith(e + ".") for e in externals)
 
     for root in reader.roots:
-        rules = [drop_none(rule_for(leaf, origin, is_external(leaf), counts, notes)) for leaf in leaves(root)]
+        rules = [drop_none(rule_for(leaf, origin, is_external(leaf), counts, notes, official)) for leaf in leaves(root)]
         body = {"criteria_set": set_id, "field": root.code, "rules": rules}
         head = (f"# Lĩnh vực {root.code} ({root.label}): {root.title}\n"
                 "# Quy tắc do 'parindex import-criteria' tạo từ thang điểm trong bảng của tỉnh; câu gốc ghi ở 'source'.\n")

@@ -47,7 +47,25 @@ def _common(node: Any, source: str) -> dict[str, Any]:
     return {"code": node.code, "not_applicable": {"policy": "zero"}, "source": source}
 
 
-def rule_for(node: Any, origin: str, external: bool, counts: Counts, notes: list[str]) -> dict[str, Any]:
+def rule_for(node: Any, origin: str, external: bool, counts: Counts, notes: list[str],
+             official: bool = False) -> dict[str, Any]:
+    """The rule of one leaf; with ``official`` its thresholds are marked as the province's (``basis``)."""
+    rule = _rule_for(node, origin, external, counts, notes)
+    if official and rule["kind"] not in ("points", "external"):
+        rule["basis"] = {"full_points": "decision", "lower_bands": "decision" if _partial(rule, node) else "none"}
+    return rule
+
+
+def _partial(rule: dict[str, Any], node: Any) -> bool:
+    """Whether the rule gives points below its maximum (what ``basis.lower_bands`` describes)."""
+    maxp = node.max_points or Decimal(0)
+    if rule["kind"] == "level":
+        return any(0 < Decimal(str(lv["points"])) < maxp for lv in rule["levels"])
+    lower = [Decimal(str(b["points"])) for b in rule.get("bands", ())[1:]]
+    return any(p > 0 for p in lower) or Decimal(str(rule.get("else_points", 0))) > 0
+
+
+def _rule_for(node: Any, origin: str, external: bool, counts: Counts, notes: list[str]) -> dict[str, Any]:
     maxp = node.max_points or Decimal(0)
     where = f"{origin}, {node.where}"
     if external:
