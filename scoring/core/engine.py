@@ -29,7 +29,8 @@ from scoring.core.evidence import (
     parse_value,
 )
 from scoring.core.durable import evaluator_for
-from scoring.core.rules import Branch, Bundle, CompiledRule, check_condition, parse_level
+from scoring.core.levels import parse_level
+from scoring.core.rules import Branch, Bundle, CompiledRule, check_condition
 from scoring.core.scorecard import Adjustment, EvidenceRef, NodeResult, Scorecard, Total
 
 #: ``--set CODE=level:N`` (or ``mức N``): the N-th level as the rule lists them, for any kind of rule

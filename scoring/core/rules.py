@@ -10,9 +10,7 @@ the vectorised batch path) run these same branches.
 
 from __future__ import annotations
 
-import re
 import string
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -25,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from scoring.core.branches import And, Branch, Cmp, CompiledRule, Cond, Or
 from scoring.core.criteria import CriteriaSet, load_criteria
+from scoring.core.levels import level_key
 from scoring.core.errors import DefinitionError, Problem, ProblemList, did_you_mean
-from scoring.core.evidence import ValueError_, ValueType, format_number, format_percent, to_fraction
+from scoring.core.evidence import ValueType, format_number, format_percent, to_fraction
 from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
 TEMPLATE_FIELDS = {"title", "code", "measured", "target", "points", "max_points", "lost", "band", "details", "unit"}
@@ -483,14 +482,9 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
         n = len(rule.levels)
         branches = []
         for i, lv in enumerate(rule.levels, 1):
-            if n == 1:
-                cond: Cond = Cmp("v", "ge", Fraction(0))
-            elif i == 1:
-                cond = Cmp("v", "lt", Fraction(2))
-            elif i == n:
-                cond = Cmp("v", "ge", Fraction(n))
-            else:
-                cond = And((Cmp("v", "ge", Fraction(i)), Cmp("v", "lt", Fraction(i + 1))))
+            parts = [Cmp("v", "ge", Fraction(i if n > 1 else 0))] if i > 1 or n == 1 else []
+            parts += [Cmp("v", "lt", Fraction(i + 1))] if i < n else []
+            cond: Cond = parts[0] if len(parts) == 1 else And(tuple(parts))
             branches.append(Branch(f"l{i}", cond, lv.points, lv.label, top=lv.points == max_points))
         if n == 1:  # keep the rule total for impossible facts below 0
             branches.append(Branch("else", Cmp("v", "lt", Fraction(0)), Decimal(0), "không có mức"))
@@ -603,7 +597,7 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
         if value is not None and value > maxp:
             problems.add("points_above_max", f"{key} {value} is above the maximum {maxp} of '{code}'", **where)
     if rule.kind == "level":
-        labels = [_level_key(lv.label) for lv in rule.levels]
+        labels = [level_key(lv.label) for lv in rule.levels]
         for i, lv in enumerate(rule.levels, 1):
             if lv.points > maxp:
                 problems.add("points_above_max", f"level {i} ('{lv.label}') gives {lv.points} points; '{code}' is "
@@ -661,42 +655,6 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
             if target not in siblings:
                 problems.add("bad_redistribution", f"'{target}' is not a sibling of '{code}'", **where,
                              hint=did_you_mean(target, siblings) or "points can only move to siblings")
-
-
-def _level_key(text: str) -> str:
-    """A level's words for matching what a clerk typed: NFC, case-folded, single spaces, no bullet."""
-    text = unicodedata.normalize("NFC", str(text)).strip().lstrip("-–+•*").strip()
-    return " ".join(text.split()).casefold().rstrip(".;:")
-
-
-def parse_level(rule: Any, raw: Any) -> int:
-    """The level a value names (1-based): its number as listed, ``level:N`` / ``mức N``, or its words."""
-    levels = rule.levels
-    n = len(levels)
-    listed = "; ".join(f"{i}. {lv.label}" for i, lv in enumerate(levels, 1))
-    hint = f"ghi số thứ tự của mức (1 đến {n}) hoặc đúng chữ của mức: {listed}"
-    if isinstance(raw, bool):
-        raise ValueError_("a level is a number or its words, not true/false", hint, vi="mức phải là số hoặc chữ của mức")
-    number: Any = None
-    if isinstance(raw, int):
-        number = raw
-    elif isinstance(raw, float) and raw.is_integer():
-        number = int(raw)
-    elif isinstance(raw, str):
-        m = re.fullmatch(r"\s*(?:(?:level|mức|muc)\s*:?\s*)?(\d+)\s*", raw, flags=re.IGNORECASE)
-        if m:
-            number = int(m.group(1))
-        else:
-            key = _level_key(raw)
-            hits = [i for i, lv in enumerate(levels, 1) if _level_key(lv.label) == key]
-            if hits:
-                return hits[0]
-            raise ValueError_(f"'{raw}' is not one of the levels", hint, vi=f"'{raw}' không phải một mức của tiêu chí này")
-    if number is None:
-        raise ValueError_(f"'{raw}' is not a level", hint, vi=f"'{raw}' không phải một mức")
-    if not 1 <= number <= n:
-        raise ValueError_(f"level {number} is outside 1–{n}", hint, vi=f"mức {number} nằm ngoài 1–{n}")
-    return number
 
 
 def _band_after(before: BandSpec, band: BandSpec) -> bool:

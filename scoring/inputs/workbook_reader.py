@@ -25,7 +25,8 @@ from scoring.core.evidence import (
     parse_date,
     parse_value,
 )
-from scoring.core.rules import available_sets, default_dirs, load_bundle, parse_level
+from scoring.core.levels import parse_level
+from scoring.core.rules import available_sets, default_dirs, load_bundle
 from scoring.core.yamlio import dump_yaml, nfc
 from scoring.inputs.workbook import (
     _DOC_COLS,
