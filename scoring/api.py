@@ -26,10 +26,12 @@ Workbooks and tables
     ``template``             the empty evidence workbook (.xlsx bytes)
     ``export_workbook``      YAML evidence → workbook bytes
     ``import_workbook``      a filled workbook → evidence YAML text
-    ``import_criteria``      a province's criteria table → criteria file and rules skeleton (texts)
+    ``import_criteria``      a province's criteria table → criteria file and rules that score at once (texts)
+Rule authors
+    ``run_rule_tests``       a set's rule fixtures (rules/<set>/tests/*.yaml) run as pass/fail cases
 Rendering (text or bytes; JSON equal to the CLI's ``--format json``)
     ``render_scorecard``, ``render_explanation``, ``render_whatif``, ``render_plan``,
-    ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``,
+    ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``, ``render_rule_tests``,
     and ``render`` / ``to_json`` that dispatch on the result's type.
 """
 
@@ -54,15 +56,16 @@ if TYPE_CHECKING:  # heavy modules are imported by the operation that needs them
     from scoring.analysis.simulate import PeerSet, Rank
     from scoring.core.vector import BatchResult
     from scoring.inputs.dossiers import DossierInputs, Result as IndicatorResult
-    from scoring.inputs.workbook import ImportedCriteria
+    from scoring.analysis.fixtures import FixtureReport
+    from scoring.inputs.criteria_table import ImportedCriteria
 
 __all__ = [
     "AuditResult", "Bundle", "CheckReport", "Comparison", "DefinitionError", "DossierInputs", "EvidenceFile",
     "InputError", "ParindexError", "PlanResult", "Problem", "Scorecard", "SimulationResult", "WhatIfResult",
     "audit", "check", "compare", "evidence_with_dossiers", "explain", "export_workbook", "import_criteria",
-    "import_workbook", "indicators", "load_assessment", "load_bundle", "load_evidence", "load_peers", "plan",
+    "import_workbook", "indicators", "load_assessment", "run_rule_tests", "load_bundle", "load_evidence", "load_peers", "plan",
     "rank", "render", "render_audit", "render_comparison", "render_explanation", "render_indicators",
-    "render_plan", "render_scenarios", "render_scorecard", "render_whatif", "score", "simulate", "template",
+    "render_plan", "render_rule_tests", "render_scenarios", "render_scorecard", "render_whatif", "score", "simulate", "template",
     "to_json", "whatif",
 ]
 
@@ -172,7 +175,7 @@ def load_evidence(source: Path | str | bytes, *, filename: str | None = None, bu
             return ev.model_copy(update={"file": shown})
     path = Path(source)
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        from scoring.inputs.workbook import read_evidence_workbook
+        from scoring.inputs.workbook_reader import read_evidence_workbook
 
         return read_evidence_workbook(path, bundle=bundle, criteria_dir=criteria_dir, rules_dir=rules_dir)
     from scoring.core.evidence import load_evidence as _load_yaml
@@ -327,27 +330,39 @@ def export_workbook(bundle: Bundle, evidence: EvidenceFile) -> bytes:
 def import_workbook(workbook: Path | str, criteria_dir: Path | str | None = None,
                     rules_dir: Path | str | None = None) -> str:
     """A filled evidence workbook as evidence YAML text."""
-    from scoring.inputs.workbook import evidence_yaml, read_evidence_workbook
+    from scoring.inputs.workbook_reader import evidence_yaml, read_evidence_workbook
 
     ev = read_evidence_workbook(workbook, criteria_dir=criteria_dir, rules_dir=rules_dir)
     return evidence_yaml(ev, source=Path(workbook).name)
 
 
 def import_criteria(table: Path | str, *, scale: str | Decimal | None = None, **options: Any) -> ImportedCriteria:
-    """A province's criteria table (.xlsx) read into a criteria file and a rules skeleton (as texts).
+    """A province's criteria table (.xlsx) read into a criteria file and a rules folder (as texts) that
+    ``check`` accepts at once: every leaf gets a rule from its scale text, a "choose a level" rule, or a
+    direct-points rule.
 
     ``scale`` is the set's total as the user wrote it ('100', '100,5'); the other options are those of
-    ``scoring.inputs.workbook.import_criteria_table`` (set_id, province, year, level, sheet, columns...).
+    ``scoring.inputs.criteria_table.import_criteria_table`` (set_id, province, year, level, sheet, columns,
+    title, official, source, external).
     """
-    from scoring.inputs.workbook import _parse_max, import_criteria_table
+    from scoring.inputs.criteria_table import import_criteria_table, parse_points
 
     total = None
     if scale is not None:
         try:
-            total = _parse_max(scale)
-        except ValueError as exc:
-            raise InputError(Problem("bad_scale", str(exc), subject="--scale")) from None
+            total = scale if isinstance(scale, Decimal) else parse_points(scale)
+        except ValueError:
+            raise InputError(Problem("bad_scale", f"--scale '{scale}' không phải số điểm", subject="--scale",
+                                     hint="ví dụ --scale 100")) from None
     return import_criteria_table(table, scale=total, **options)
+
+
+def run_rule_tests(rules_dir: Path | str | None = None, criteria_dir: Path | str | None = None) -> FixtureReport:
+    """Run the rule fixtures of every set under ``rules_dir`` (a set's rules folder or a folder of sets;
+    default: the bundled rules): each case's evidence scored and the named codes' points compared."""
+    from scoring.analysis.fixtures import run_fixtures
+
+    return run_fixtures(rules_dir, criteria_dir)
 
 
 # ------------------------------------------------------------------ rendering
@@ -360,7 +375,7 @@ def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank
     """The scorecard as the CLI writes it; with ``rank`` the rank is stated (table, markdown, json).
     ``lang="en"`` gives CSV its English column names and codes (for scripts); JSON keys never change."""
     if fmt == "xlsx":
-        from scoring.inputs.workbook import scorecard_xlsx
+        from scoring.outputs.xlsx import scorecard_xlsx
 
         return scorecard_xlsx(card)
     if fmt == "docx":
@@ -401,14 +416,14 @@ def render_whatif(result: WhatIfResult, fmt: Literal["table", "json"] = "table")
 
 
 def render_plan(result: PlanResult, fmt: Literal["table", "json"] = "table") -> str:
-    from scoring.analysis.plan import plan_json, plan_text
+    from scoring.outputs.plan_report import plan_json, plan_text
     from scoring.outputs.report import render_json
 
     return render_json(plan_json(result.data)) if fmt == "json" else plan_text(result.data)
 
 
 def render_audit(result: AuditResult, fmt: Literal["table", "json", "xlsx"] = "table") -> str | bytes:
-    from scoring.analysis.audit import render_table, render_xlsx
+    from scoring.outputs.audit_report import render_table, render_xlsx
     from scoring.outputs.report import render_json
 
     if fmt == "xlsx":
@@ -444,6 +459,17 @@ def render_scenarios(result: SimulationResult, peers: PeerSet | None = None) -> 
     return scenarios_csv(result.result, result.ids, peers)
 
 
+def render_rule_tests(report: FixtureReport, fmt: Literal["table", "json"] = "table") -> str:
+    """The pass/fail listing of ``run_rule_tests`` (Vietnamese, a diff under each failed case), or JSON."""
+    import json
+
+    from scoring.analysis.fixtures import report_json, report_text
+
+    if fmt == "json":
+        return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
+    return report_text(report)
+
+
 def render(result: Any, fmt: str = "table", **options: Any) -> str | bytes:
     """Any result of this module in one of its formats (dispatch on the result's type)."""
     from scoring.analysis.audit import AuditResult
@@ -477,3 +503,23 @@ def to_json(result: Any) -> str:
     out = render(result, "json")
     assert isinstance(out, str)
     return out
+
+
+def diff_sets(set_a: str, set_b: str, criteria_dir: Path | str | None = None,
+              rules_dir: Path | str | None = None) -> Any:
+    """Per code, what changed from criteria set ``set_a`` to ``set_b`` (scoring.analysis.diff_sets.SetsDiff)."""
+    from scoring.analysis.diff_sets import diff_sets as _diff
+
+    a, b = load_bundle(criteria_dir, rules_dir, set_a), load_bundle(criteria_dir, rules_dir, set_b)
+    try:
+        return _diff(a, b)
+    finally:
+        a.close()
+        b.close()
+
+
+def render_sets_diff(result: Any, fmt: Literal["table", "json"] = "table") -> str:
+    from scoring.analysis.diff_sets import render_text
+    from scoring.outputs.report import render_json
+
+    return render_json(result.to_json()) if fmt == "json" else render_text(result)

@@ -182,9 +182,9 @@ def test_import_criteria_rules_out_a_file_writes_nothing(work: Path, capsys: pyt
     wb.save(work / "bang.xlsx")
     (work / "quy-tac.yaml").write_text("# một tệp\n", encoding="utf-8")
     before = digest(work)
-    err = refused(capsys, "rules_out_not_folder", "import-criteria", work / "bang.xlsx", "-o", work / "moi.yaml",
+    err = refused(capsys, "cannot_write", "import-criteria", work / "bang.xlsx", "-o", work / "moi.yaml",
                   "--province", "tỉnh Mẫu", "--year", "2025", "--rules-out", work / "quy-tac.yaml")
-    assert "không tệp nào được ghi" in err
+    assert "không tạo được thư mục quy tắc" in err
     assert digest(work) == before  # the criteria file is not written either: all or nothing
     assert main(["import-criteria", str(work / "bang.xlsx"), "-o", str(work / "moi.yaml"), "--province", "tỉnh Mẫu",
                  "--year", "2025", "--rules-out", str(work / "rules-moi")]) == 0

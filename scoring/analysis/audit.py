@@ -13,7 +13,6 @@ that piece of evidence (see docs/audit.md).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -120,6 +119,9 @@ class AuditResult:
             "codes_with_gaps": len({g.code for g in self.gaps}),
             "current_points": _num(self.card.total.points),
             "max_points": _num(self.card.total.max_points),
+            # same as score's total.provisional: survey points pending, not a gap of the unit's evidence
+            "provisional": self.card.total.provisional,
+            "pending_survey_codes": [n.code for n in self.card.leaves() if n.pending_survey],
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -749,6 +751,31 @@ class _Auditor:
                 self.check_document(code, None, None, doc, risk_fn=risk, title=title)
 
 
+#: YAML words in the audit's fixes, and what a clerk working in the evidence workbook does instead
+_WORKBOOK_TERMS = (
+    ("ghi not_applicable: true kèm lý do (justification)",
+     "chọn 'có' ở cột 'Không phát sinh' và ghi lý do ở cột 'Giải trình không phát sinh'"),
+    ("Ghi lý do không phát sinh (justification)", "Ghi lý do ở cột 'Giải trình không phát sinh'"),
+    ("Bỏ khai \"không phát sinh\" (not_applicable)", "Xóa 'có' ở cột 'Không phát sinh'"),
+    ("của tệp tài liệu kiểm chứng", "của bảng tính (cột 'Giá trị' trên dòng của tiêu chí)"),
+    ("(nhớ đặt mã trong dấu ngoặc kép)", "(cột 'Mã', định dạng ô là Text)"),
+    ("Sửa kỳ (item) thành", "Sửa cột 'Mục / kỳ' thành"),
+    ("Dùng một trong các kỳ:", "Ở cột 'Mục / kỳ' dùng một trong các kỳ:"),
+)
+_ITEM = re.compile(r"\(item: ([^)]*)\)")
+_WITH_ITEM = re.compile(r"kèm item: ([^.]*)\.")
+_DOC_ITEM = re.compile(r"ghi item: ")
+
+
+def workbook_terms(text: str) -> str:
+    """``text`` with the YAML keys a fix names (not_applicable, justification, item:) said as workbook columns."""
+    for yaml_words, workbook_words in _WORKBOOK_TERMS:
+        text = text.replace(yaml_words, workbook_words)
+    text = _ITEM.sub(lambda m: f"(cột 'Mục / kỳ' ghi {m.group(1)})", text)
+    text = _WITH_ITEM.sub(lambda m: f"ghi '{m.group(1)}' ở cột 'Mục / kỳ'.", text)
+    return _DOC_ITEM.sub("ghi ở cột 'Mục / kỳ': ", text)
+
+
 def _claim_text(rule: CompiledRule, node: Any) -> str:
     values = [e.text for e in node.evidence if e.kind == "value"]
     if rule.kind in ("boolean", "all", "any") and values:
@@ -793,121 +820,6 @@ def audit(bundle: Bundle, ev: EvidenceFile, documents_dir: Path | str | None = N
     if external_missing:
         notes = [w for w in notes if "điều tra xã hội học" not in w]
         notes.append(f"Chưa có điểm điều tra xã hội học ({', '.join(external_missing)}): do tỉnh cung cấp, "
-                     "không tính là thiếu tài liệu của Sở.")
+                     f"không tính là thiếu tài liệu của {auditor.card.unit.noun}; tổng điểm là tạm tính.")
     return AuditResult(gaps=tuple(gaps), card=auditor.card, evidence_file=ev.file,
                        documents_dir=str(documents_dir) if documents_dir else None, notes=tuple(notes))
-
-
-# ------------------------------------------------------------------ rendering
-
-
-def render_table(result: AuditResult) -> str:
-    c = result.card
-    s = result.summary()
-    lines = [f"RÀ SOÁT TÀI LIỆU KIỂM CHỨNG – {c.department}, năm {c.year}",
-             f"Tệp tài liệu kiểm chứng: {result.evidence_file}",
-             "Thư mục văn bản: " + (result.documents_dir or "(không kiểm tra tệp; thêm --documents THƯ_MỤC)")]
-    if c.constructed_example:
-        lines.append("Số liệu: VÍ DỤ DỰNG SẴN, không phải số liệu thật của đơn vị.")
-    if c.points_status == "illustrative":
-        lines.append(f"Lưu ý: {ILLUSTRATIVE_NOTICE}")
-    lines.append(f"Điểm tự chấm hiện tại: {_pts(c.total.points)}/{_pts(c.total.max_points)}.")
-    lines.extend(f"Lưu ý: {n}" for n in result.notes)
-    lines.append("")
-    if not result.gaps:
-        lines.append("Không phát hiện vấn đề nào về tài liệu kiểm chứng.")
-        return "\n".join(lines) + "\n"
-    lines.append(f"Có {s['gaps']} vấn đề ở {s['codes_with_gaps']} mục; điểm có nguy cơ bị trừ: "
-                 f"{_pts(result.points_at_risk())} điểm.")
-    lines.append("Theo loại: " + "; ".join(f"{KIND_VI[k]} {n}" for k, n in s["by_kind"].items() if n))
-    lines.append("Theo mức độ: " + ", ".join(f"{SEVERITY_VI[k]} {n}" for k, n in s["by_severity"].items()))
-    lines.append("")
-    for i, g in enumerate(result.gaps, 1):
-        head = f"{i}. [{SEVERITY_VI[g.severity]}] {g.code}"
-        if g.title:
-            head += f" {g.title}"
-        lines.append(f"{head} | {KIND_VI[g.kind]} | {_pts(g.points_at_risk)} điểm")
-        lines.append(f"   Vấn đề: {g.message}")
-        lines.append(f"   Khắc phục: {g.fix}")
-        if g.file:
-            lines.append(f"   Vị trí: {g.file}" + (f", dòng {g.line}" if g.line else "")
-                         + (f", ô {g.cell}" if g.cell else ""))
-    return "\n".join(lines) + "\n"
-
-
-XLSX_COLUMNS = ("STT", "Mã", "Tiêu chí", "Loại vấn đề", "Mức độ", "Điểm có nguy cơ bị trừ", "Vấn đề",
-                "Cách khắc phục", "Tệp", "Dòng", "Mã loại vấn đề", "Mã mức độ", "Ô trong bảng tính")
-
-#: YAML words in the audit's fixes, and what a clerk working in the evidence workbook does instead
-_WORKBOOK_TERMS = (
-    ("ghi not_applicable: true kèm lý do (justification)",
-     "chọn 'có' ở cột 'Không phát sinh' và ghi lý do ở cột 'Giải trình không phát sinh'"),
-    ("Ghi lý do không phát sinh (justification)", "Ghi lý do ở cột 'Giải trình không phát sinh'"),
-    ("Bỏ khai \"không phát sinh\" (not_applicable)", "Xóa 'có' ở cột 'Không phát sinh'"),
-    ("của tệp tài liệu kiểm chứng", "của bảng tính (cột 'Giá trị' trên dòng của tiêu chí)"),
-    ("(nhớ đặt mã trong dấu ngoặc kép)", "(cột 'Mã', định dạng ô là Text)"),
-    ("Sửa kỳ (item) thành", "Sửa cột 'Mục / kỳ' thành"),
-    ("Dùng một trong các kỳ:", "Ở cột 'Mục / kỳ' dùng một trong các kỳ:"),
-)
-_ITEM = re.compile(r"\(item: ([^)]*)\)")
-_WITH_ITEM = re.compile(r"kèm item: ([^.]*)\.")
-_DOC_ITEM = re.compile(r"ghi item: ")
-
-
-def workbook_terms(text: str) -> str:
-    """``text`` with the YAML keys a fix names (not_applicable, justification, item:) said as workbook columns."""
-    for yaml_words, workbook_words in _WORKBOOK_TERMS:
-        text = text.replace(yaml_words, workbook_words)
-    text = _ITEM.sub(lambda m: f"(cột 'Mục / kỳ' ghi {m.group(1)})", text)
-    text = _WITH_ITEM.sub(lambda m: f"ghi '{m.group(1)}' ở cột 'Mục / kỳ'.", text)
-    return _DOC_ITEM.sub("ghi ở cột 'Mục / kỳ': ", text)
-
-
-def render_xlsx(result: AuditResult) -> bytes:
-    """A workbook with the gaps (one row each) and a summary sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Vấn đề"
-    ws.append(list(XLSX_COLUMNS))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, g in enumerate(result.gaps, 1):
-        ws.append([i, g.code, g.title or "", KIND_VI[g.kind], SEVERITY_VI[g.severity], _num(g.points_at_risk),
-                   g.message, g.fix, g.file or "", g.line, g.kind, g.severity, g.cell or ""])
-        ws.cell(row=i + 1, column=6).number_format = "0.##"
-    widths = (5, 14, 40, 28, 11, 12, 70, 60, 30, 6, 22, 9, 22)
-    for col, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-
-    s = result.summary()
-    sm = wb.create_sheet("Tổng hợp")
-    c = result.card
-    rows: list[list[Any]] = [
-        ["Đơn vị", c.department], ["Năm đánh giá", c.year], ["Tệp tài liệu kiểm chứng", result.evidence_file],
-        ["Điểm tự chấm hiện tại", _num(c.total.points)], ["Điểm tối đa", _num(c.total.max_points)],
-        ["Số vấn đề", s["gaps"]], ["Điểm có nguy cơ bị trừ", s["points_at_risk"]], [],
-        ["Loại vấn đề", "Số vấn đề"],
-    ]
-    rows += [[KIND_VI[k], n] for k, n in s["by_kind"].items()]
-    rows += [[], ["Mức độ", "Số vấn đề"]] + [[SEVERITY_VI[k], n] for k, n in s["by_severity"].items()]
-    if c.constructed_example:
-        rows += [[], ["Số liệu: VÍ DỤ DỰNG SẴN, không phải số liệu thật của đơn vị."]]
-    if c.points_status == "illustrative":
-        rows += [[ILLUSTRATIVE_NOTICE]]
-    rows += [[f"Lưu ý: {n}"] for n in result.notes]
-    for row in rows:
-        sm.append(row)
-    sm.column_dimensions["A"].width = 45
-    sm.column_dimensions["B"].width = 40
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

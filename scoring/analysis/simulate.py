@@ -14,8 +14,6 @@ import csv
 import io
 import math
 import re
-import sys
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,14 +23,22 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
+from scoring.analysis.explain import pts
 from scoring.core.engine import Overrides, overrides_from, score
 from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
 from scoring.core.evidence import EvidenceFile, ValueError_, to_fraction
-from scoring.analysis.explain import pts
 from scoring.core.rules import Bundle
 from scoring.core.scorecard import ILLUSTRATIVE_NOTICE, OUTCOME_VI, Scorecard
-from scoring.core.vector import BatchResult, LeafPool, VectorScorer, div_round, from_hundredths, hundredths
-from scoring.core.yamlio import LineDict, LineList, load_yaml, nfc
+from scoring.core.vector import (
+    BatchResult,
+    LeafPool,
+    VectorScorer,
+    constant_pools,
+    div_round,
+    from_hundredths,
+    hundredths,
+)
+from scoring.core.yamlio import LineDict, LineList, load_yaml, nfc, read_text
 
 Measure_ = Literal["percent", "points"]
 MAX_SCENARIO_BYTES = 1 << 30
@@ -163,8 +169,6 @@ def _rows_from_yaml(path: Path) -> tuple[list[tuple[dict[str, Any], int | None]]
 
 
 def _rows_from_csv(path: Path) -> list[tuple[dict[str, Any], int | None]]:
-    from scoring.core.yamlio import read_text
-
     text = read_text(path, "peers file")
     first = text.splitlines()[0] if text else ""
     sep = ";" if first.count(";") > first.count(",") else ("\t" if "\t" in first else ",")
@@ -631,8 +635,6 @@ def _factorize(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def batch_pools(scorer: VectorScorer, ev: EvidenceFile, scenarios: Scenarios
                 ) -> dict[str, tuple[LeafPool, np.ndarray | None]]:
     """Measure each distinct cell (combination) once; bad cells are errors naming file, line and column."""
-    from scoring.core.vector import constant_pools
-
     pools: dict[str, tuple[LeafPool, np.ndarray | None]] = {c: (p, None) for c, p in constant_pools(scorer, ev).items()}
     problems: list[Problem] = []
     extra = 0

@@ -9,6 +9,11 @@ from typing import Any
 
 from scoring.cli.common import common_options, emit, load_bundle_for
 from scoring.core.errors import DefinitionError, InputError, Problem
+from scoring.core.yamlio import write_atomic
+
+#: the columns import-criteria can be told, in the clerk's words
+COLUMN_VI = {"code": "số thứ tự (STT)", "title": "tên lĩnh vực/tiêu chí", "max": "điểm tối đa",
+             "guidance": "hướng dẫn chấm điểm"}
 
 
 def register(subparsers: Any) -> None:
@@ -33,38 +38,35 @@ def register(subparsers: Any) -> None:
                                                           "(write the YAML to FILE)")
     p.set_defaults(func=cmd_import_evidence)
 
-    p = subparsers.add_parser("import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành tệp bộ tiêu chí "
-                                                         "(import a province's criteria table)")
-    p.add_argument("table", metavar="TABLE", help="bảng tiêu chí của tỉnh (.xlsx) (the province's criteria table)")
+    p = subparsers.add_parser(
+        "import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành bộ tiêu chí và quy tắc chấm được ngay",
+        description="Đọc bảng tiêu chí (phụ lục quyết định của tỉnh, tệp .xlsx) và ghi tệp bộ tiêu chí cùng thư mục "
+                    "quy tắc: mỗi tiêu chí thành phần có một quy tắc, đọc từ thang điểm trong bảng (tỷ lệ, số lượng, "
+                    "có/không) hoặc, nếu không đọc được, thành quy tắc chọn mức / nhập điểm trực tiếp. Sau khi nhập: "
+                    "'parindex check', 'parindex template', điền tệp Excel, 'parindex score'. Xem docs/criteria-import.md.",
+        epilog="Ví dụ: parindex import-criteria bang-tieu-chi.xlsx -o criteria/son-la-2025.yaml "
+               "--province \"tỉnh Sơn La\" --year 2025")
+    p.add_argument("table", metavar="TABLE", help="bảng tiêu chí của tỉnh (.xlsx)")
     p.add_argument("-o", "--output", metavar="FILE", required=True,
-                   help="tệp bộ tiêu chí sẽ ghi, ví dụ criteria/<mã>.yaml (criteria file to write)")
-    p.add_argument("--sheet", metavar="NAME", help="trang tính cần đọc; mặc định: trang đầu (sheet to read)")
-    p.add_argument("--code-column", metavar="H", help="tiêu đề hoặc chữ cái của cột mã; mặc định: STT / Mã "
-                                                      "(column of the codes)")
-    p.add_argument("--title-column", metavar="H", help="tiêu đề hoặc chữ cái của cột tên tiêu chí (column of the titles)")
-    p.add_argument("--max-column", metavar="H", help="tiêu đề hoặc chữ cái của cột điểm tối đa "
-                                                     "(column of the maximum points)")
-    p.add_argument("--id", dest="set_id", metavar="ID", help="mã bộ tiêu chí; mặc định: tên tệp ghi ra (criteria set id)")
-    p.add_argument("--title", metavar="TEXT", help="tên bộ tiêu chí (title of the criteria set)")
-    p.add_argument("--province", metavar="P", required=True, help="tỉnh, ví dụ 'tỉnh Sơn La' (province)")
-    p.add_argument("--year", metavar="Y", type=int, required=True, help="năm đánh giá (assessment year)")
-    p.add_argument("--level", metavar="L", default="cap_so", help="cấp đánh giá; mặc định: cap_so (level)")
-    p.add_argument("--official", action="store_true", help="điểm là điểm chính thức của tỉnh, cần --source "
-                                                           "(the points are official)")
-    p.add_argument("--source", metavar="TEXT", help="quyết định và phụ lục ban hành bảng tiêu chí "
-                                                    "(decision and annex of the table)")
+                   help="tệp bộ tiêu chí sẽ ghi, ví dụ criteria/<mã>.yaml")
+    p.add_argument("--sheet", metavar="NAME", help="chỉ đọc trang tính này (mặc định: mọi trang có bảng tiêu chí)")
+    for role, option in (("code", "--code-column"), ("title", "--title-column"), ("max", "--max-column"),
+                         ("guidance", "--guidance-column")):
+        p.add_argument(option, metavar="H", dest=f"{role}_column",
+                       help=f"chữ ở tiêu đề cột hoặc chữ cái của cột {COLUMN_VI[role]} (mặc định: tự nhận)")
+    p.add_argument("--id", dest="set_id", metavar="ID", help="mã bộ tiêu chí (mặc định: tên tệp -o)")
+    p.add_argument("--title", metavar="TEXT", help="tên bộ tiêu chí")
+    p.add_argument("--province", metavar="P", required=True, help="tỉnh, ví dụ 'tỉnh Sơn La'")
+    p.add_argument("--year", metavar="Y", type=int, required=True, help="năm đánh giá")
+    p.add_argument("--level", metavar="L", default="cap_so", help="cấp đánh giá (mặc định: cap_so)")
+    p.add_argument("--official", action="store_true", help="điểm là điểm chính thức của tỉnh (cần --source)")
+    p.add_argument("--source", metavar="TEXT", help="quyết định và phụ lục ban hành bảng")
     p.add_argument("--external", metavar="CODE", action="append", default=[],
-                   help="lĩnh vực hoặc tiêu chí chấm qua điều tra xã hội học; dùng nhiều lần được "
-                        "(scored by survey; repeatable)")
-    p.add_argument("--scale", metavar="N", help="tổng điểm của bộ; mặc định: tổng các lĩnh vực, có kiểm tra "
-                                                "(total points of the set)")
-    p.add_argument("--rules-out", metavar="DIR", help="thư mục cho khung quy tắc; mặc định: rules/<mã>/ cạnh thư mục "
-                                                     "tiêu chí; không ghi tệp nào nếu đây là một tệp "
-                                                     "(folder for the rules skeleton)")
-    p.add_argument("--keep-going", action="store_true", help="vẫn ghi các tệp khi bảng còn lỗi "
-                                                             "(write the files even with problems)")
-    p.add_argument("--debug", action="store_true",
-                   help="hiện chi tiết lỗi nội bộ cho nhóm phát triển (show Python tracebacks)")
+                   help="mã (dạng chấm, ví dụ 8) của lĩnh vực/tiêu chí do tỉnh cho điểm (điều tra xã hội học); lặp lại được")
+    p.add_argument("--scale", metavar="N", help="tổng điểm của bộ (mặc định: tổng các lĩnh vực; có kiểm tra)")
+    p.add_argument("--rules-out", metavar="DIR", help="thư mục quy tắc (mặc định: rules/<mã>/ cạnh thư mục criteria)")
+    p.add_argument("--keep-going", action="store_true", help="vẫn ghi tệp khi bảng còn lỗi")
+    p.add_argument("--debug", action="store_true", help="hiện traceback khi có lỗi nội bộ")
     p.set_defaults(func=cmd_import_criteria)
 
 
@@ -90,86 +92,90 @@ def cmd_import_evidence(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_import(args: argparse.Namespace, result: Any, rules_dir: Path) -> list[str]:
-    """All or nothing: the criteria file and the rules skeleton are written together, or nothing is
-    (a --rules-out naming a file, an unwritable folder or a full disk leaves no half an output).
-    Returns the rules files kept because the Office already has rules for their field."""
-    from scoring.core import safeio
-
-    safeio.check_output(args.output, [args.table], fmt="yaml")
-    if rules_dir.exists() and not rules_dir.is_dir():
-        raise InputError(Problem("rules_out_not_folder",
-                                 f"--rules-out '{rules_dir}' là một tệp đã có, không phải thư mục; không tệp nào được ghi "
-                                 f"(--rules-out names an existing file; nothing was written)",
-                                 file=str(rules_dir), subject="--rules-out",
-                                 hint="chỉ tới một thư mục (có sẵn hoặc mới), ví dụ --rules-out rules/ten-bo-tieu-chi"))
-    blocker = next((d for d in rules_dir.parents if d.exists() and not d.is_dir()), None)
-    if blocker is not None:
-        raise InputError(Problem("rules_out_not_folder",
-                                 f"không tạo được thư mục '{rules_dir}': '{blocker}' là một tệp; không tệp nào được ghi "
-                                 f"(the path goes through a file; nothing was written)",
-                                 file=str(rules_dir), subject="--rules-out", hint="chọn một thư mục khác"))
-    existing = list(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
-    files: list[tuple[Path | str, str | bytes]] = [(args.output, result.yaml_text)]
-    kept = []
-    for fname, text in result.rules_files.items():
-        target = rules_dir / fname
-        if target.exists() or any(p.name.split("-")[0] == fname.split("-")[0] for p in existing):
-            kept.append(fname)  # a field whose rules the Office already wrote: never replaced
-            continue
-        files.append((target, text))
-    created = [d for d in [rules_dir, *rules_dir.parents] if not d.exists()]
-    try:
-        rules_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(Problem("write_failed", f"không tạo được thư mục '{rules_dir}' ({exc.strerror}); "
-                                 f"không tệp nào được ghi (nothing was written)", file=str(rules_dir),
-                                 subject="--rules-out")) from None
-    try:
-        safeio.write_outputs_together(files, [args.table])
-    except BaseException:
-        for d in created:  # folders made for this run only, and still empty
-            try:
-                d.rmdir()
-            except OSError:
-                break
-        raise
-    sys.stderr.write(f"Đã ghi {args.output}\n")
-    return kept
-
-
 def cmd_import_criteria(args: argparse.Namespace) -> int:
     from scoring.analysis.explain import pts
     from scoring.api import import_criteria
+
     out = Path(args.output)
     set_id = args.set_id or out.stem
+    columns = {role: getattr(args, f"{role}_column") for role in ("code", "title", "max", "guidance")
+               if getattr(args, f"{role}_column", None)}
     result = import_criteria(args.table, scale=args.scale, set_id=set_id, province=args.province, year=args.year,
-                             level=args.level, title=args.title, sheet=args.sheet,
-                             code_column=args.code_column, title_column=args.title_column,
-                             max_column=args.max_column, official=args.official, source=args.source,
-                             external=args.external)
+                             level=args.level, sheet=args.sheet, columns=columns, title=args.title,
+                             official=args.official, source=args.source, external=args.external)
     for note in result.notes:
         sys.stderr.write(f"Lưu ý: {note}\n")
+    for p in result.unread_rows:
+        sys.stderr.write(f"Không đọc được: {p.format()}\n")
     if result.problems and not args.keep_going:
-        raise DefinitionError(result.problems)
+        raise DefinitionError(list(result.problems))
     if args.rules_out:
         rules_dir = Path(args.rules_out)
     else:
         base = out.parent.parent if out.parent.name == "criteria" else out.parent
         rules_dir = base / "rules" / set_id
-    kept = _write_import(args, result, rules_dir)
+    if Path(args.table).resolve() in {out.resolve(), *(rules_dir.resolve() / f for f in result.rules_files)}:
+        raise InputError(Problem("would_overwrite_input", "tệp ghi ra trùng với bảng tiêu chí", subject="--output",
+                                 hint="chọn tên tệp khác"))
+    try:  # a new set's criteria folder is created, like its rules folder
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem("cannot_write", f"không tạo được thư mục '{out.parent}': {exc.strerror}",
+                                 file=str(out), hint="chọn -o trong một thư mục ghi được")) from None
+    # all or nothing: the rules are written first; if they cannot be, the criteria file is not written
+    kept, written = _write_rules(rules_dir, result.rules_files)
+    try:
+        emit(result.criteria_yaml, args.output, [args.table], fmt="yaml")
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        raise
     status = "chính thức" if args.official else "minh họa"
-    sys.stderr.write(f"Đã nhập {result.fields} lĩnh vực, {result.leaves} tiêu chí thành phần, tổng {pts(result.scale)} "
-                     f"điểm ({status}). Khung quy tắc: {rules_dir}"
-                     + (f" (giữ nguyên tệp đã có cho lĩnh vực: {', '.join(k.split('-')[0] for k in kept)})" if kept else "")
-                     + "\n")
-    crit_dir = out.parent
-    sys.stderr.write(f"Bước tiếp: viết quy tắc rồi chạy 'parindex check --criteria {crit_dir} --rules {rules_dir.parent} "
-                     f"--criteria-set {set_id}'.\n")
+    sys.stderr.write(
+        f"Đã nhập {result.fields} lĩnh vực, {result.leaves} tiêu chí thành phần, tổng {pts(result.scale)} điểm "
+        f"({status}).\n"
+        f"Quy tắc ({rules_dir}): {result.computed_rules} tính tự động từ thang điểm (tỷ lệ, số lượng, có/không), "
+        f"{result.level_rules} chọn mức theo bảng, {result.points_rules} nhập điểm trực tiếp"
+        + (f", {result.external_rules} điểm do tỉnh cung cấp" if result.external_rules else "") + ".\n"
+        + (f"Giữ nguyên tệp quy tắc đã có của lĩnh vực: {', '.join(k.split('-')[0] for k in kept)} "
+           f"(xóa tệp đó rồi nhập lại nếu muốn tạo lại).\n" if kept else "")
+        + (f"{len(result.unread_rows)} dòng không đọc được (xem trên); bảng vẫn được nhập không có các dòng đó.\n"
+           if result.unread_rows else ""))
+    rules_root = rules_dir.parent
+    sys.stderr.write(f"Bước tiếp: parindex check --criteria {out.parent} --rules {rules_root} --criteria-set {set_id}\n"
+                     f"rồi: parindex template --criteria {out.parent} --rules {rules_root} --criteria-set {set_id} "
+                     f"-o tu-cham.xlsx\n")
     if result.problems:
         for p in result.problems:
             sys.stderr.write(p.format() + "\n")
-        sys.stderr.write(f"{len(result.problems)} lỗi: đã ghi tệp (--keep-going) nhưng cần sửa trước khi dùng.\n")
+        sys.stderr.write(f"{len(result.problems)} lỗi: đã ghi tệp (--keep-going) nhưng cần sửa bảng trước khi dùng.\n")
         return 2
     return 0
 
+
+def _write_rules(rules_dir: Path, files: dict[str, str]) -> tuple[list[str], list[Path]]:
+    """Write the rules files (a field whose file exists keeps it); on failure remove what was written."""
+    try:
+        rules_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem("cannot_write", f"không tạo được thư mục quy tắc '{rules_dir}': {exc.strerror}",
+                                 file=str(rules_dir), hint="chọn thư mục khác bằng --rules-out")) from None
+    kept: list[str] = []
+    written: list[Path] = []
+    existing = {p.name.split("-")[0] for p in rules_dir.glob("*.yaml")}
+    try:
+        for fname, text in files.items():
+            target = rules_dir / fname
+            if target.exists() or fname.split("-")[0] in existing:
+                kept.append(fname)
+                continue
+            write_atomic(target, text)
+            written.append(target)
+    except (OSError, InputError) as exc:
+        for target in written:
+            target.unlink(missing_ok=True)
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(Problem("cannot_write", f"không ghi được tệp quy tắc vào '{rules_dir}': {exc.strerror}",
+                                 file=str(rules_dir), hint="kiểm tra quyền ghi hoặc chọn --rules-out khác")) from None
+    return kept, written

@@ -78,3 +78,17 @@ def bounded_decimal(value: Any) -> Any:
         except InvalidOperation:
             return value  # not a number at all: the caller's own message says so
     return value
+
+
+def decimal_field(value: Any) -> Any:
+    """A pydantic ``mode="before"`` validator for points in criteria and rules: a YAML float by the text it
+    was written as (``1.10`` stays 1.10), bounds checked; NaN, Infinity and 5 000-digit numbers are a
+    ``ValueError``, which pydantic reports with the file and line."""
+    if isinstance(value, float) and hasattr(value, "raw"):  # scoring.core.yamlio.YamlFloat
+        value = value.raw or repr(float(value))
+    if isinstance(value, bool):
+        raise ValueError("cần một số, không phải true/false (expected a number, not true/false)")
+    try:
+        return bounded_decimal(value)
+    except NumberTextError as exc:
+        raise ValueError(str(exc)) from None

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from scoring.core import safeio
-from scoring.core.errors import InputError, Problem
+from scoring.core.errors import InputError, Problem, did_you_mean
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 40
@@ -366,8 +366,6 @@ def pydantic_problems(exc: Any, data: Any, file: str, prefix: tuple[Any, ...] = 
 
     Unknown keys get a "did you mean" suggestion from the model's own fields.
     """
-    from scoring.core.errors import did_you_mean
-
     problems = []
     for err in exc.errors(include_url=False):
         own = tuple(p for p in err["loc"] if p not in tags)  # drop a discriminated union's tag

@@ -5,8 +5,8 @@
   and ``import-evidence`` (xlsx → YAML); YAML → xlsx → YAML gives the same evidence;
 * the official self-scoring table (:func:`scorecard_xlsx`): leaves hold values, subtotals are real
   Excel formulas, plus a sheet of lost points;
-* ``import-criteria``: a province's criteria table (code, title, maximum points) → a criteria file
-  checked like any other, with a rules skeleton that ``parindex check`` reports as incomplete.
+* ``import-criteria`` lives in :mod:`scoring.inputs.criteria_table` (a province's criteria table →
+  criteria file and rules that score at once).
 
 openpyxl is imported inside the functions so that ``parindex --help`` stays fast.
 """
@@ -16,30 +16,30 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import sys
-import tempfile
-import unicodedata
-import zipfile
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
-from scoring.core.errors import DefinitionError, InputError, ParindexError, Problem, ProblemList, did_you_mean
+from scoring.analysis.explain import pts
+from scoring.core.errors import (
+    InputError,
+    Problem,
+    ProblemList,
+    did_you_mean,
+)
 from scoring.core.evidence import (
     Claim,
     Document,
     EvidenceFile,
     LeafEvidence,
     ValueError_,
-    parse_bool,
-    parse_date,
     parse_value,
 )
-from scoring.core.yamlio import dump_yaml, nfc, write_atomic
+from scoring.core.scorecard import ILLUSTRATIVE_NOTICE
+from scoring.core.yamlio import nfc
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -56,8 +56,9 @@ FIELD_SHEET = "Lĩnh vực {code}"
 #: Vietnamese label of each evidence value type, written in the "Kiểu giá trị" column.
 TYPE_VI: dict[str, str] = {
     "rate": "tỷ lệ (%)", "count": "số nguyên", "number": "số", "score": "điểm số", "points": "điểm",
-    "boolean": "có/không", "date": "ngày", "dated_items": "ngày (theo kỳ)",
+    "boolean": "có/không", "date": "ngày", "dated_items": "ngày (theo kỳ)", "level": "chọn mức",
 }
+LEVELS_SHEET = "Danh sách mức"  # hidden: the choices of each "choose a level" rule, for the drop-downs
 _NUMERIC = ("rate", "count", "number", "score", "points")
 
 FILL_INPUT = "FFF9E5"  # pale yellow: "type here"
@@ -114,6 +115,7 @@ INFO_LABELS: dict[str, str] = {
     "prepared_by": "Người lập",
     "constructed_example": "Ví dụ dựng sẵn",
     "note": "Ghi chú chung",
+    "unit_kind": "Loại đơn vị (so / ban / khac)",
 }
 
 EXTRA_ROWS = 5  # blank rows at the end of each field sheet for more documents
@@ -154,6 +156,7 @@ class _Row:
     justification: str | None = None
     note: str | None = None
     first: bool = False
+    choices: str | None = None  # drop-down range of a "choose a level" value
 
 
 _MISSING = object()
@@ -194,6 +197,8 @@ def _cell_for(kind: str, raw: Any) -> tuple[Any, str | None]:
         return ("có" if parsed else "không"), None
     if kind == "date":
         return parsed, "DD/MM/YYYY"
+    if kind == "level":
+        return parsed, "@"
     raise ValueError(kind)
 
 
@@ -212,6 +217,17 @@ def _identical(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return a == b
     return type(a) is type(b) and a == b
+
+def _canonical(kind: str, cell_value: Any, fmt: str | None) -> Any:
+    """What the reader makes of a cell the writer filled (used to decide whether to keep the original)."""
+    if cell_value is None:
+        return None
+    if kind == "date" and isinstance(cell_value, (dt.date, dt.datetime)):
+        return cell_value.strftime("%d/%m/%Y")
+    if kind == "rate" and fmt and "%" in fmt:
+        pct = (Decimal(repr(float(cell_value))) * 100).normalize()
+        return format(pct, "f").replace(".", ",") + "%"
+    return cell_value
 
 
 def _leaf_rows(rule: Any, node: Any, leaf: LeafEvidence | None, target: str) -> list[_Row]:
@@ -256,8 +272,6 @@ def _leaf_rows(rule: Any, node: Any, leaf: LeafEvidence | None, target: str) -> 
 
 
 def _pts(value: Decimal | Fraction | int | float) -> str:
-    from scoring.analysis.explain import pts
-
     return pts(Decimal(str(value)) if isinstance(value, float) else value)  # type: ignore[arg-type]
 
 
@@ -324,11 +338,14 @@ def evidence_workbook(bundle: Any, ev: EvidenceFile | None = None, department: s
     wb = Workbook()
     info = wb.active
     info.title = INSTRUCTIONS
-    ids_range = _write_instructions(info, cset, ev, department)
+    ids_range = _write_instructions(info, cset, ev, department, frozenset(r.kind for r in bundle.rules.values()))
+    choices = _write_levels_sheet(wb, bundle)
     for fnode in cset.fields:
         ws = wb.create_sheet(FIELD_SHEET.format(code=fnode.code))
-        _write_field_sheet(ws, bundle, fnode, ev)
+        _write_field_sheet(ws, bundle, fnode, ev, choices)
     _write_claims_sheet(wb.create_sheet(CLAIMS), cset, ev, ids_range)
+    if LEVELS_SHEET in wb.sheetnames:
+        wb.move_sheet(LEVELS_SHEET, offset=len(wb.sheetnames))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -416,12 +433,11 @@ def _auto_height(ws: Any, row: int, min_lines: int = 1) -> None:
     ws.row_dimensions[row].height = max(15.0, 13.5 * lines + 3)
 
 
-def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department: str | None) -> str:
+def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department: str | None,
+                        kinds: frozenset[str] = frozenset()) -> str:
     """Fill the instructions sheet; return the range holding the bonus/penalty ids (for a drop-down)."""
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.datavalidation import DataValidation
-
-    from scoring.core.scorecard import ILLUSTRATIVE_NOTICE
 
     st = _styles()
     ws.column_dimensions["A"].width = 24
@@ -440,6 +456,7 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
         "prepared_by": ev.prepared_by if ev else None,
         "constructed_example": ("có" if ev.constructed_example else "không") if ev else "không",
         "note": ev.note if ev else None,
+        "unit_kind": ev.unit_kind if ev else None,
     }
     row = 4
     ws.cell(row=row - 1, column=1, value="THÔNG TIN CHUNG").font = st["bold"]
@@ -479,6 +496,11 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
         "Cột «Giá trị»: tỷ lệ nhập 98% (hoặc 0,98); số nhập bằng chữ số (4900, không viết «bốn nghìn chín trăm»); "
         "ngày nhập dd/mm/yyyy, ví dụ 15/07/2025; ô có/không chọn «có» hoặc «không» trong danh sách.",
         "Dòng có cột «Mục / kỳ» (báo cáo quý I, 6 tháng…): nhập ngày gửi của từng kỳ; để trống nếu chưa gửi.",
+        *(["Ô kiểu «chọn mức»: bấm vào ô và chọn một mức trong danh sách (đúng như bảng tiêu chí của tỉnh), hoặc "
+           "ghi số thứ tự của mức (1, 2, …)."] if "level" in kinds else []),
+        *(["Ô kiểu «điểm» của tiêu chí chấm trực tiếp: nhập số điểm tự chấm (0 đến điểm tối đa) và ghi văn bản kiểm "
+           "chứng trên cùng dòng; điểm không có văn bản dễ bị Hội đồng thẩm định không công nhận."]
+          if "points" in kinds else []),
         "Văn bản kiểm chứng (số hiệu, ngày ban hành, cơ quan ban hành, trích yếu, tệp) ghi trên dòng của số liệu mà văn bản "
         "chứng minh. Nhiều văn bản hơn số dòng: dùng các dòng trống cuối trang, ghi Mã tiêu chí, để trống «Tên số liệu» và "
         "«Giá trị» (ghi «Mục / kỳ» nếu văn bản chứng minh cho một kỳ).",
@@ -553,10 +575,29 @@ def _validations(ws: Any) -> dict[str, Any]:
     }
 
 
-def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None) -> None:
+def _write_levels_sheet(wb: Any, bundle: Any) -> dict[str, str]:
+    """A hidden sheet with the levels of every "choose a level" rule, one column each; returns
+    code → the range its drop-down lists (labels may hold commas, so they cannot be inline)."""
     from openpyxl.utils import get_column_letter
 
-    from scoring.core.scorecard import ILLUSTRATIVE_NOTICE
+    level_rules = [r for r in bundle.rules.values() if r.kind == "level"]
+    if not level_rules:
+        return {}
+    ws = wb.create_sheet(LEVELS_SHEET)
+    ws.sheet_state = "hidden"
+    out: dict[str, str] = {}
+    for j, rule in enumerate(level_rules, 1):
+        letter = get_column_letter(j)
+        ws.cell(row=1, column=j, value=rule.code)
+        for i, lv in enumerate(rule.rule.levels, 2):
+            ws.cell(row=i, column=j, value=lv.label)
+        out[rule.code] = f"'{LEVELS_SHEET}'!${letter}$2:${letter}${len(rule.rule.levels) + 1}"
+    return out
+
+
+def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None,
+                       choices: dict[str, str] | None = None) -> None:
+    from openpyxl.utils import get_column_letter
 
     st = _styles()
     cset = bundle.criteria
@@ -582,6 +623,8 @@ def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None
         rule = bundle.rules[node.code]
         leaf = ev.evidence.get(node.code) if ev else None
         for r in _leaf_rows(rule, node, leaf, rule.target):
+            if r.type == "level" and choices:
+                r.choices = choices.get(node.code)
             _write_ev_row(ws, row, r, col, dvs, st)
             _auto_height(ws, row)
             row += 1
@@ -638,7 +681,17 @@ def _write_ev_row(ws: Any, row: int, r: _Row, col: dict[str, int], dvs: dict[str
         elif r.has_value:
             original = _original_text(r.value)  # present but empty in the YAML (null / "")
         c = put("value", cell_value, editable=True, fmt=fmt)
-        dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
+        if kind == "level":
+            if r.choices:
+                from openpyxl.worksheet.datavalidation import DataValidation
+
+                dv = DataValidation(type="list", formula1=r.choices, allow_blank=True, showErrorMessage=True,
+                                    errorStyle="stop", errorTitle="Chọn mức",
+                                    error="Chọn một mức trong danh sách (hoặc ghi số thứ tự của mức).")
+                ws.add_data_validation(dv)
+                dv.add(c.coordinate)
+        else:
+            dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
         put("original", original, font="grey")
     else:
         put("value", None)
@@ -716,1225 +769,3 @@ def _write_claims_sheet(ws: Any, cset: Any, ev: EvidenceFile | None, ids_range: 
     ws.print_title_rows = f"{head}:{head}"
     _page(ws, "A4")
     _protect(ws)
-
-
-# ====================================================================== reading the evidence workbook
-
-
-class _Reader:
-    """Reads one workbook, collecting every problem with its sheet and cell."""
-
-    def __init__(self, path: Path, formulas: Any):
-        self.path = path
-        self.name = str(path)
-        self.wb = formulas
-        self.problems = ProblemList()
-
-    def add(self, code: str, message: str, sheet: str, coord: str | None = None, hint: str | None = None) -> None:
-        self.problems.add(code, message, **_where(self.name, sheet, coord), hint=hint)
-
-    # ---------------------------------------------------------------- structure
-
-    def header(self, ws: Any, columns: list[Col], what: str) -> tuple[int, dict[str, int]] | None:
-        """Find the header row by its texts (columns may have moved) and say which headers are missing."""
-        known = {_norm(c.header): c.key for c in columns}
-        best: tuple[int, dict[str, int]] | None = None
-        for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, HEADER_SCAN_ROWS)):
-            found: dict[str, int] = {}
-            for cell in row:
-                key = known.get(_norm(cell.value)) if isinstance(cell.value, str) else None
-                if key is not None:
-                    if key in found:
-                        self.add("duplicate_column", f"cột tiêu đề '{cell.value}' xuất hiện hai lần (duplicate header)",
-                                 ws.title, cell.coordinate, hint="xóa một cột hoặc đổi lại tiêu đề như mẫu")
-                    found[key] = cell.column
-            if found and (best is None or len(found) > len(best[1])):
-                best = (row[0].row, found)
-        if best is None or len(best[1]) < 3:
-            self.add("no_header_row", f"không tìm thấy dòng tiêu đề cột của {what} (header row not found)",
-                     ws.title, hint="các cột cần có tiêu đề: " + ", ".join(f"'{c.header}'" for c in columns if c.required)
-                     + "; tạo lại tệp mẫu bằng 'parindex template' và chép số liệu sang")
-            return None
-        head, found = best
-        missing = [c for c in columns if c.required and c.key not in found]
-        for c in missing:
-            self.add("missing_column", f"thiếu cột '{c.header}' ở dòng tiêu đề {head} (column deleted or renamed)",
-                     ws.title, f"{head}:{head}", hint=f"thêm lại cột có tiêu đề đúng '{c.header}' (vị trí cột không quan trọng)")
-        return (head, found) if not missing else None
-
-    def merged(self, ws: Any, head: int) -> None:
-        for rng in ws.merged_cells.ranges:
-            if rng.max_row > head:
-                self.add("merged_cells", f"các ô {rng.coord} bị gộp (merged) trong vùng số liệu",
-                         ws.title, rng.coord.split(":")[0],
-                         hint="bỏ gộp ô (Home → Merge & Center → Unmerge) và ghi giá trị vào từng ô")
-
-    def cell(self, ws: Any, row: int, col: int | None) -> Any:
-        """The cell's value, or None; a formula is reported and read as None."""
-        if col is None:
-            return None
-        c = ws.cell(row=row, column=col)
-        if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
-            formula = c.value if isinstance(c.value, str) else getattr(c.value, "text", "công thức")
-            self.add("formula", f"ô chứa công thức {formula!s:.40} thay vì giá trị (formula instead of a value)",
-                     ws.title, c.coordinate, hint="nhập chính giá trị, hoặc Copy → Paste Special → Values")
-            return None
-        value = c.value
-        if isinstance(value, str):
-            value = nfc(value)
-            if not value.strip():
-                return None
-        return value
-
-    def fmt(self, ws: Any, row: int, col: int) -> str:
-        return str(ws.cell(row=row, column=col).number_format or "")
-
-    # ---------------------------------------------------------------- values
-
-    def text(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, (dt.datetime, dt.date)):
-            return value.strftime("%d/%m/%Y")
-        return str(value)
-
-    def date(self, ws: Any, row: int, col: int, value: Any) -> dt.date | None:
-        if value is None:
-            return None
-        coord = ws.cell(row=row, column=col).coordinate
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return parse_date(value)
-            except ValueError_ as exc:
-                self.add("bad_date", f"'{value}' không phải ngày hợp lệ ({exc})", ws.title, coord,
-                         hint="nhập ngày dạng dd/mm/yyyy, ví dụ 15/07/2025")
-                return None
-        self.add("bad_date", f"ô ngày chứa số {value}, không phải ngày (a number in a date cell)", ws.title, coord,
-                 hint="định dạng ô là Date (dd/mm/yyyy) và nhập lại, ví dụ 15/07/2025")
-        return None
-
-    def raw_value(self, ws: Any, row: int, col: int, kind: str, value: Any, label: str) -> Any:
-        """The raw evidence value a cell holds (as a clerk would write it in YAML), checked by type."""
-        coord = ws.cell(row=row, column=col).coordinate
-        fmt = self.fmt(ws, row, col)
-        raw: Any = value
-        if kind == "date":
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                self.add("bad_value", f"{label}: ô ngày chứa số {value}, không phải ngày", ws.title, coord,
-                         hint="định dạng ô là Date (dd/mm/yyyy) và nhập lại, ví dụ 15/07/2025")
-                return _MISSING
-            if isinstance(value, (dt.datetime, dt.date)):
-                raw = value.strftime("%d/%m/%Y")
-        elif kind in _NUMERIC:
-            if isinstance(value, bool):
-                raw = value
-            elif isinstance(value, (dt.datetime, dt.date)):
-                self.add("bad_value", f"{label}: ô số chứa ngày {value:%d/%m/%Y}", ws.title, coord,
-                         hint="định dạng ô là Number và nhập lại số")
-                return _MISSING
-            elif kind == "rate" and isinstance(value, (int, float)) and "%" in fmt:
-                pct = (Decimal(repr(value)) * 100).normalize()
-                text = format(pct, "f")
-                raw = text.replace(".", ",") + "%"
-            elif kind == "count" and isinstance(value, float) and value.is_integer():
-                raw = int(value)
-        elif kind == "boolean" and not isinstance(value, bool):
-            answer = workbook_yes_no(value)
-            if answer is None:  # the drop-down offers có / không only: 'x', 'yes', 'Đạt', '1' are not answers
-                self.add("bad_value", f"{label}: '{value}' không phải 'có' hoặc 'không'", ws.title, coord,
-                         hint="chọn 'có' hoặc 'không' trong danh sách thả xuống của ô")
-                return _MISSING
-            raw = "có" if answer else "không"
-        try:
-            parse_value(kind, raw)  # type: ignore[arg-type]
-        except ValueError_ as exc:
-            what = "chữ trong ô số (text in a number cell)" if isinstance(value, str) and kind in _NUMERIC else "giá trị không hợp lệ"
-            self.add("bad_value", f"{label}: {what}: {exc}", ws.title, coord,
-                     hint=exc.hint or "sửa lại giá trị theo kiểu của cột 'Kiểu giá trị'")
-            return _MISSING
-        return raw
-
-
-def _canonical(kind: str, cell_value: Any, fmt: str | None) -> Any:
-    """What the reader makes of a cell the writer filled (used to decide whether to keep the original)."""
-    if cell_value is None:
-        return None
-    if kind == "date" and isinstance(cell_value, (dt.date, dt.datetime)):
-        return cell_value.strftime("%d/%m/%Y")
-    if kind == "rate" and fmt and "%" in fmt:
-        pct = (Decimal(repr(float(cell_value))) * 100).normalize()
-        return format(pct, "f").replace(".", ",") + "%"
-    return cell_value
-
-
-def _default_bundle(set_id: str, criteria_dir: Any = None, rules_dir: Any = None) -> Any:
-    """The bundle that types and names are checked against, or None when it cannot be loaded."""
-    from scoring.core.rules import available_sets, default_dirs, load_bundle
-
-    if criteria_dir is None and rules_dir is None:
-        if set_id not in available_sets(default_dirs()[0]):
-            return None
-        try:
-            return load_bundle(set_id=set_id)
-        except ParindexError:
-            return None
-    return load_bundle(criteria_dir, rules_dir, set_id)
-
-
-def open_workbook(data: bytes, name: str, data_only: bool) -> Any:
-    """Open workbook bytes with openpyxl; a damaged or non-xlsx file is bad input, said in words."""
-    from openpyxl import load_workbook
-
-    from scoring.core import safeio
-
-    safeio.check_workbook(data, name, MAX_SHEET_ROWS, MAX_COLUMNS)
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=data_only)
-    except Exception:  # noqa: BLE001 - zip/XML errors of a damaged, renamed or non-xlsx file
-        kind = "a zip archive that is not a workbook" if data[:4] == b"PK\x03\x04" else "not a zip archive"
-        raise InputError(Problem(
-            "unreadable_workbook",
-            f"tệp không phải bảng tính Excel (.xlsx) hoặc đã bị hỏng (not an .xlsx workbook: {kind})",
-            file=name, hint="mở tệp bằng Excel và lưu lại dạng Excel Workbook (.xlsx)")) from None
-    safeio.check_loaded_sheets(wb, name, MAX_SHEET_ROWS, MAX_COLUMNS)
-    return wb
-
-
-def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: Any = None,
-                           rules_dir: Any = None) -> EvidenceFile:
-    """Read a filled evidence workbook strictly; the workbook is never modified.
-
-    Columns are found by their header text. Every problem (missing column, merged cells, formula,
-    text in a number cell, unknown code or evidence name) is reported with its sheet and cell.
-    Codes and evidence names are checked against ``bundle`` (default: the criteria set named in the
-    workbook, from ``criteria_dir``/``rules_dir`` or the bundled folders, when it loads).
-    """
-
-    path = Path(path)
-    name = str(path)
-    from scoring.core import safeio
-
-    # read once, a regular file within the limit: the file itself is never opened for writing
-    data = safeio.read_input_bytes(path, "bảng tính tài liệu kiểm chứng", MAX_WORKBOOK_BYTES)
-    wb = open_workbook(data, name, data_only=False)
-    rd = _Reader(path, wb)
-    if INSTRUCTIONS not in wb.sheetnames:
-        raise InputError(Problem("not_an_evidence_workbook",
-                                 f"không có trang tính '{INSTRUCTIONS}' (this is not a parindex evidence workbook)",
-                                 file=name, hint="tạo tệp mẫu bằng 'parindex template -o tep.xlsx' rồi chép số liệu sang"))
-    info = _read_info(rd, wb[INSTRUCTIONS])
-    rd.problems.raise_if_any(InputError)
-    if bundle is None:
-        bundle = _default_bundle(info["criteria_set"], criteria_dir, rules_dir)
-    evidence: dict[str, LeafEvidence] = {}
-    seen_codes: dict[str, str] = {}
-    seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] = {}
-    sheets_read: list[str] = []
-    cells_map: dict[str, dict[str, str]] = {}
-    for ws in wb.worksheets:
-        if ws.title in (INSTRUCTIONS, CLAIMS):
-            continue
-        is_field = _norm(ws.title).startswith(_norm("Lĩnh vực"))
-        if not is_field:
-            probe = _Reader(path, wb)
-            if probe.header(ws, EV_COLUMNS, "trang số liệu") is None:
-                continue  # a sheet of the Office's own (notes, drafts): not evidence
-        if _read_field_sheet(rd, ws, bundle, evidence, seen_codes, seen_rows, cells_map):
-            sheets_read.append(ws.title)
-    if bundle is not None and sheets_read and not rd.problems:  # a row with a broken code is not a deleted one
-        _deleted_rows(rd, bundle, seen_rows, sheets_read, wb.sheetnames)
-    bonus: list[Claim] = []
-    penalty: list[Claim] = []
-    if CLAIMS in wb.sheetnames:
-        _read_claims(rd, wb[CLAIMS], bundle, bonus, penalty)
-    rd.problems.raise_if_any(InputError)
-    ordered = evidence
-    if bundle is not None:
-        order = {code: i for i, code in enumerate(bundle.rules)}
-        ordered = dict(sorted(evidence.items(), key=lambda kv: order.get(kv[0], len(order))))
-    return EvidenceFile(department=info["department"], year=info["year"], criteria_set=info["criteria_set"],
-                        constructed_example=info["constructed_example"], prepared_by=info["prepared_by"],
-                        note=info["note"], evidence=ordered, bonus=tuple(bonus), penalty=tuple(penalty),
-                        file=name, cells=cells_map)
-
-
-def _read_info(rd: _Reader, ws: Any) -> dict[str, Any]:
-    labels = {_norm(v): k for k, v in INFO_LABELS.items()}
-    where: dict[str, tuple[int, int]] = {}
-    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 60)):
-        for c in row:
-            key = labels.get(_norm(c.value)) if isinstance(c.value, str) else None
-            if key is not None and key not in where:
-                where[key] = (c.row, c.column + 1)
-    out: dict[str, Any] = {"prepared_by": None, "note": None, "constructed_example": False}
-    for key, label in INFO_LABELS.items():
-        if key not in where:
-            if key in ("department", "year", "criteria_set"):
-                rd.add("missing_label", f"không tìm thấy ô '{label}' (label not found)", ws.title,
-                       hint=f"ghi lại nhãn '{label}' ở một ô và giá trị ở ô bên phải (như tệp mẫu)")
-            continue
-        row, col = where[key]
-        value = rd.cell(ws, row, col)
-        coord = ws.cell(row=row, column=col).coordinate
-        if key in ("department", "criteria_set"):
-            if value is None:
-                rd.add("missing_value", f"ô '{label}' đang trống", ws.title, coord,
-                       hint="ghi tên đơn vị, ví dụ Sở Tư pháp tỉnh Lạng Sơn" if key == "department"
-                       else "ghi mã bộ tiêu chí, ví dụ cap-so-2025")
-            else:
-                out[key] = str(value).strip()
-        elif key == "year":
-            try:
-                year = int(value) if isinstance(value, (int, float)) and float(value).is_integer() else int(str(value).strip())
-                if not 1990 <= year <= 2100:
-                    raise ValueError
-                out["year"] = year
-            except (TypeError, ValueError):
-                rd.add("bad_value", f"'{label}' phải là năm, ví dụ 2025 (got {value!r})", ws.title, coord,
-                       hint="nhập năm bằng 4 chữ số")
-        elif key == "constructed_example":
-            if value is not None:
-                try:
-                    out[key] = parse_bool(value)
-                except ValueError_ as exc:
-                    rd.add("bad_value", f"'{label}': {exc}", ws.title, coord, hint="chọn 'có' hoặc 'không'")
-        else:
-            out[key] = None if value is None else str(value)
-    return out
-
-
-def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, LeafEvidence],
-                      seen_codes: dict[str, str],
-                      seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] | None = None,
-                      cells_map: dict[str, dict[str, str]] | None = None) -> bool:
-    """Read one sheet of evidence; False when its header or size kept it from being read."""
-    found = rd.header(ws, EV_COLUMNS, "trang số liệu")
-    if found is None:
-        return False
-    head, col = found
-    rd.merged(ws, head)
-    if ws.max_row > MAX_ROWS:
-        rd.add("too_many_rows", f"trang có {ws.max_row} dòng; giới hạn {MAX_ROWS}", ws.title,
-               hint="xóa các dòng thừa ở cuối trang (Ctrl+End cho biết ô cuối cùng Excel còn giữ)")
-        return False
-    data_keys = ["code", "name", "item", "value", "na", "justification", "note"] + [c.key for c in _DOC_COLS]
-    types_vi = {_norm(v): k for k, v in TYPE_VI.items()}
-    per_code: dict[str, dict[str, Any]] = {}
-    for row in range(head + 1, ws.max_row + 1):
-        cells = {k: rd.cell(ws, row, col.get(k)) for k in data_keys}
-        if all(v is None for v in cells.values()):
-            continue
-
-        def coord(key: str) -> str:
-            return ws.cell(row=row, column=col[key]).coordinate
-
-        code_v = cells["code"]
-        if code_v is None:
-            rd.add("missing_code", "dòng có số liệu nhưng thiếu Mã tiêu chí (row without a code)", ws.title, coord("code"),
-                   hint="ghi mã tiêu chí thành phần, ví dụ 3.4.1, hoặc xóa nội dung dòng này")
-            continue
-        if isinstance(code_v, (int, float)) and not isinstance(code_v, bool):
-            rd.add("code_is_number", f"mã {code_v} được lưu dạng số nên có thể sai (1.10 thành 1.1)", ws.title, coord("code"),
-                   hint="định dạng ô là Text rồi nhập lại mã, hoặc gõ dấu ' trước mã: '1.10")
-            continue
-        code = str(code_v).strip()
-        if bundle is not None and code not in bundle.rules:
-            index = bundle.criteria.index()
-            msg = (f"'{code}' có tiêu chí thành phần; ghi số liệu vào từng tiêu chí thành phần" if code in index
-                   else f"không có tiêu chí thành phần '{code}' trong bộ tiêu chí '{bundle.criteria.id}' (unknown code)")
-            rd.add("unknown_code", msg, ws.title, coord("code"),
-                   hint=did_you_mean(code, bundle.rules) if code not in index
-                   else ", ".join(c.code for c in index[code].children))
-            continue
-        if code in seen_codes and seen_codes[code] != ws.title:
-            rd.add("duplicate_code", f"mã '{code}' đã có ở trang '{seen_codes[code]}'", ws.title, coord("code"),
-                   hint="ghi mỗi tiêu chí ở một trang")
-            continue
-        seen_codes[code] = ws.title
-        if cells_map is not None:
-            here = cells_map.setdefault(code, {})
-            for key, column in (("#row", "code"), ("#na", "na"), ("#justification", "justification"),
-                                ("#documents", "doc_number")):
-                if column in col:
-                    here.setdefault(key, f"'{ws.title}'!{coord(column)}")
-        acc = per_code.setdefault(code, {"values": {}, "docs": [], "na": [], "justification": [], "note": [],
-                                         "rows": {}, "na_rows": []})
-        rule = bundle.rules[code].rule if bundle is not None else None
-        specs = {s.name: s for s in rule.evidence} if rule is not None else {}
-        name = cells["name"]
-        item = rd.text(cells["item"])
-        if name is not None:
-            name = str(name).strip()
-            if rule is not None and name not in specs:
-                rd.add("unknown_evidence", f"'{code}' không có số liệu tên '{name}' (unknown evidence name)", ws.title,
-                       coord("name"), hint=did_you_mean(name, specs) or f"tiêu chí này đọc: {', '.join(specs)}")
-                continue
-            if rule is not None:
-                kind = specs[name].type
-            else:
-                kind = types_vi.get(_norm(rd.cell(ws, row, col["type"])))
-                if kind is None:
-                    rd.add("unknown_type", f"không rõ kiểu giá trị '{rd.cell(ws, row, col['type'])}'", ws.title,
-                           coord("type"), hint="dùng một trong: " + ", ".join(TYPE_VI.values()))
-                    continue
-            if kind == "dated_items":
-                labels = [i.label for i in getattr(rule, "items", ())] if rule is not None else None
-                if item is None:
-                    rd.add("missing_item", f"số liệu '{name}' theo kỳ cần ghi 'Mục / kỳ'", ws.title, coord("item"),
-                           hint="ghi tên kỳ như trong mẫu, ví dụ Quý I")
-                    continue
-                if labels is not None and item not in labels:
-                    rd.add("unknown_item", f"'{code}' có các kỳ {', '.join(labels)}; '{item}' không có trong đó",
-                           ws.title, coord("item"), hint=did_you_mean(item, labels))
-                    continue
-                key = (name, item)
-            else:
-                key = (name, None)
-            if key in acc["rows"]:
-                rd.add("duplicate_row", f"số liệu '{name}'{' – ' + item if item else ''} của '{code}' ghi hai lần "
-                       f"(đã có ở dòng {acc['rows'][key]})", ws.title, coord("name"), hint="giữ một dòng")
-                continue
-            acc["rows"][key] = row
-            if seen_rows is not None:
-                seen_rows[(code, *key)] = (ws.title, row)
-            if cells_map is not None:
-                cells_map.setdefault(code, {})[name if item is None else f"{name}|{item}"] = f"'{ws.title}'!{coord('value')}"
-            value = cells["value"]
-            original = rd.cell(ws, row, col["original"]) if "original" in col else None
-            label = f"{code} '{name}'" + (f" – {item}" if item else "")
-            cell_kind = "date" if kind == "dated_items" else kind
-            raw: Any = _MISSING
-            if value is not None:
-                raw = rd.raw_value(ws, row, col["value"], cell_kind, value, label)
-                if raw is not _MISSING and isinstance(original, str):
-                    orig = _original_value(original)
-                    if orig is not _MISSING and orig is not None and _same(cell_kind, orig, raw):
-                        raw = orig
-            elif isinstance(original, str) and _original_value(original) in (None, ""):
-                raw = _original_value(original)  # written as empty in the YAML, kept as such
-            if raw is not _MISSING:
-                if kind == "dated_items":
-                    acc["values"].setdefault(name, {})[item] = raw
-                else:
-                    acc["values"][name] = raw
-        elif cells["value"] is not None:
-            rd.add("value_without_name", "ô Giá trị có số liệu nhưng dòng không có 'Tên số liệu'", ws.title,
-                   coord("value"), hint="dòng bổ sung chỉ ghi văn bản; ghi số liệu vào dòng có sẵn của tiêu chí")
-            continue
-        doc_cells = {k: cells[k] for k in ("doc_number", "doc_date", "doc_issuer", "doc_title", "doc_file")}
-        if any(v is not None for v in doc_cells.values()):
-            date = rd.date(ws, row, col["doc_date"], doc_cells["doc_date"])
-            doc_item = item if (name is None or (rule is not None and specs[name].type == "dated_items")
-                                or (rule is None and item is not None)) else None
-            acc["docs"].append(Document(number=rd.text(doc_cells["doc_number"]), date=date,
-                                        issuer=rd.text(doc_cells["doc_issuer"]), title=rd.text(doc_cells["doc_title"]),
-                                        file=rd.text(doc_cells["doc_file"]), item=doc_item))
-        if cells["na"] is not None:
-            answer = workbook_yes_no(cells["na"])
-            if answer is None:
-                rd.add("bad_value", f"'Không phát sinh' phải là 'có' hoặc để trống (got '{cells['na']}')", ws.title,
-                       coord("na"), hint="chọn 'có' trong danh sách thả xuống nếu tiêu chí không phát sinh trong năm, "
-                                         "và ghi lý do ở cột 'Giải trình không phát sinh'")
-            else:
-                acc["na"].append((answer, coord("na")))
-                if answer:
-                    acc["na_rows"].append(row)
-        for key in ("justification", "note"):
-            if cells[key] is not None:
-                acc[key].append((rd.text(cells[key]), coord(key)))
-    for code, acc in per_code.items():
-        leaf_fields: dict[str, Any] = {}
-        for key in ("na", "justification", "note"):
-            distinct = {v for v, _ in acc[key]}
-            if len(distinct) > 1:
-                rd.add("conflicting_cells", f"'{code}': cột '{_header_of(key)}' ghi khác nhau ở nhiều dòng",
-                       ws.title, acc[key][1][1], hint="chỉ ghi một lần, trên dòng đầu của tiêu chí")
-            if distinct:
-                leaf_fields[key] = acc[key][0][0]
-        if leaf_fields.get("na") and not (leaf_fields.get("justification") or "").strip():
-            where = ws.cell(row=acc["na_rows"][0], column=col["justification"]).coordinate
-            rd.add("missing_justification", f"'{code}' được đánh dấu 'Không phát sinh' nhưng chưa ghi lý do "
-                   f"(not applicable without a justification)", ws.title, where,
-                   hint="ghi lý do ở cột 'Giải trình không phát sinh' và dẫn văn bản chứng minh, ví dụ "
-                        "'Năm 2025 không có cuộc thanh tra nào (Báo cáo 301/BC-STP)'")
-        leaf = LeafEvidence(values=acc["values"], documents=tuple(acc["docs"]),
-                            not_applicable=bool(leaf_fields.get("na", False)),
-                            justification=leaf_fields.get("justification"), note=leaf_fields.get("note"))
-        if leaf.values or leaf.documents or leaf.not_applicable or leaf.justification or leaf.note:
-            evidence[code] = leaf
-    return True
-
-
-#: What a yes/no cell of the workbook may hold: the drop-down's có / không (without diacritics too, as typed on a
-#: keyboard without Vietnamese input) and Excel's own TRUE / FALSE; see docs/excel.md.
-_CELL_YES = {"có", "co"}
-_CELL_NO = {"không", "khong"}
-
-
-def workbook_yes_no(value: Any) -> bool | None:
-    """True / False for a yes/no cell, None when the cell holds anything else."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = nfc(value).strip().lower()
-        if text in _CELL_YES:
-            return True
-        if text in _CELL_NO:
-            return False
-    return None
-
-
-def _deleted_rows(rd: _Reader, bundle: Any, seen: dict[tuple[str, str, str | None], tuple[str, int]],
-                  sheets_read: list[str], sheetnames: list[str]) -> None:
-    """Rows of the template that are gone: the points they carry would be quietly missing."""
-    previous: tuple[str, int] | None = None
-    gone_sheets: set[str] = set()
-    for node in bundle.criteria.leaves():
-        rule = bundle.rules.get(node.code)
-        if rule is None:
-            continue
-        sheet = FIELD_SHEET.format(code=node.code.split(".")[0])
-        for spec in rule.rule.evidence:
-            items = [i.label for i in getattr(rule.rule, "items", ())] if spec.type == "dated_items" else [None]
-            for item in items:
-                key = (node.code, spec.name, item)
-                if key in seen:
-                    previous = seen[key]
-                    continue
-                if sheet in sheetnames and sheet not in sheets_read:
-                    continue  # its header is broken: that problem is reported already
-                if sheet not in sheetnames:
-                    if sheet not in gone_sheets:
-                        gone_sheets.add(sheet)
-                        rd.add("deleted_sheet", f"trang '{sheet}' của tệp mẫu đã bị xóa; điểm của lĩnh vực này sẽ bị thiếu "
-                               f"(a template sheet was deleted)", sheet,
-                               hint="tạo lại tệp mẫu bằng 'parindex template -o mau.xlsx' rồi chép trang này sang")
-                    continue
-                what = f"'{spec.name}'" + (f" – {item}" if item else "")
-                where = (f"chèn một dòng ngay dưới dòng {previous[1]} của trang '{previous[0]}'"
-                         if previous and previous[0] == sheet else f"chèn một dòng ở đầu bảng của trang '{sheet}'")
-                rd.add("deleted_row", f"dòng số liệu {what} của tiêu chí '{node.code}' đã bị xóa khỏi tệp mẫu; "
-                       f"điểm của tiêu chí này sẽ bị thiếu (a template row was deleted)", sheet,
-                       hint=f"{where}, ghi Mã '{node.code}', Tên số liệu '{spec.name}' (cột đang ẩn)"
-                            + (f", Mục / kỳ '{item}'" if item else "")
-                            + " (hoặc tạo lại tệp mẫu bằng 'parindex template' và chép số liệu sang)")
-
-
-def _header_of(key: str) -> str:
-    return next(c.header for c in EV_COLUMNS if c.key == key)
-
-
-_KIND_WORDS = {"thưởng": "bonus", "thuong": "bonus", "bonus": "bonus", "điểm thưởng": "bonus",
-               "phạt": "penalty", "phat": "penalty", "penalty": "penalty", "điểm phạt": "penalty"}
-
-
-def _read_claims(rd: _Reader, ws: Any, bundle: Any, bonus: list[Claim], penalty: list[Claim]) -> None:
-    found = rd.header(ws, CLAIM_COLUMNS, "trang thưởng - phạt")
-    if found is None:
-        return
-    head, col = found
-    rd.merged(ws, head)
-    catalogue: dict[str, list[str]] = {"bonus": [], "penalty": []}
-    if bundle is not None:
-        for kind in catalogue:
-            adj = getattr(bundle.criteria.adjustments, kind)
-            catalogue[kind] = [i.id for i in (adj.items if adj else ())]
-    current: dict[str, Any] | None = None
-    pending: list[tuple[str, dict[str, Any]]] = []
-    keys = ["kind", "id", "count", "note"] + [c.key for c in _DOC_COLS]
-    for row in range(head + 1, min(ws.max_row, MAX_ROWS) + 1):
-        cells = {k: rd.cell(ws, row, col.get(k)) for k in keys}
-        if all(v is None for v in cells.values()):
-            continue
-
-        def coord(key: str) -> str:
-            return ws.cell(row=row, column=col[key]).coordinate
-
-        doc = None
-        if any(cells[c.key] is not None for c in _DOC_COLS):
-            doc = Document(number=rd.text(cells["doc_number"]), date=rd.date(ws, row, col["doc_date"], cells["doc_date"]),
-                           issuer=rd.text(cells["doc_issuer"]), title=rd.text(cells["doc_title"]),
-                           file=rd.text(cells["doc_file"]))
-        if cells["kind"] is None and cells["id"] is None:
-            if current is None or cells["count"] is not None or cells["note"] is not None:
-                rd.add("missing_value", "dòng thiếu 'Loại' và 'Mã mục'", ws.title, coord("kind"),
-                       hint="ghi Loại (thưởng/phạt) và Mã mục; dòng chỉ có văn bản phải nằm ngay dưới mục của nó")
-                continue
-            if doc is not None:
-                current["documents"].append(doc)
-            continue
-        kind = _KIND_WORDS.get(_norm(cells["kind"])) if cells["kind"] is not None else None
-        if kind is None:
-            rd.add("bad_value", f"'Loại' phải là 'thưởng' hoặc 'phạt' (got '{cells['kind']}')", ws.title, coord("kind"),
-                   hint="chọn trong danh sách")
-            current = None
-            continue
-        if cells["id"] is None:
-            rd.add("missing_value", "thiếu 'Mã mục'", ws.title, coord("id"), hint="chọn mã trong danh mục ở trang Hướng dẫn")
-            current = None
-            continue
-        claim_id = str(cells["id"]).strip()
-        if bundle is not None and claim_id not in catalogue[kind]:
-            rd.add("unknown_adjustment", f"mục {('thưởng' if kind == 'bonus' else 'phạt')} '{claim_id}' không có trong danh mục",
-                   ws.title, coord("id"), hint=did_you_mean(claim_id, catalogue[kind])
-                   or (f"các mã: {', '.join(catalogue[kind])}" if catalogue[kind] else "bộ tiêu chí không có mục này"))
-            current = None
-            continue
-        count = 1
-        if cells["count"] is not None:
-            c = cells["count"]
-            if isinstance(c, (int, float)) and not isinstance(c, bool) and float(c).is_integer() and c >= 1:
-                count = int(c)
-            elif isinstance(c, str) and c.strip().isdigit() and int(c) >= 1:
-                count = int(c)
-            else:
-                rd.add("bad_value", f"'Số lần' phải là số nguyên từ 1 trở lên (got '{c}')", ws.title, coord("count"),
-                       hint="nhập 1, 2, …")
-                current = None
-                continue
-        current = {"id": claim_id, "count": count, "note": rd.text(cells["note"]), "documents": [doc] if doc else []}
-        pending.append((kind, current))
-    for kind, data in pending:
-        (bonus if kind == "bonus" else penalty).append(Claim(id=data["id"], count=data["count"], note=data["note"],
-                                                             documents=tuple(data["documents"])))
-
-
-# ====================================================================== evidence → YAML
-
-
-def evidence_yaml(ev: EvidenceFile, source: str | None = None) -> str:
-    """The evidence as YAML text in the layout of the bundled sample (round-trips through load_evidence)."""
-    head = [f"# Tài liệu kiểm chứng – {ev.department}, năm {ev.year}"]
-    if source:
-        head.append(f"# Chuyển từ {source} bằng 'parindex import-evidence'.")
-    if ev.constructed_example:
-        head.append("# VÍ DỤ DỰNG SẴN (constructed example): số liệu giả định để minh họa, không phải số liệu thật.")
-    data: dict[str, Any] = {"department": ev.department, "year": ev.year, "criteria_set": ev.criteria_set,
-                            "constructed_example": ev.constructed_example}
-    if ev.prepared_by is not None:
-        data["prepared_by"] = ev.prepared_by
-    if ev.note is not None:
-        data["note"] = ev.note
-    evidence: dict[str, Any] = {}
-    for code, leaf in ev.evidence.items():
-        item: dict[str, Any] = {}
-        if leaf.values:
-            item["values"] = {k: _yaml_value(v) for k, v in leaf.values.items()}
-        if leaf.not_applicable:
-            item["not_applicable"] = True
-        if leaf.justification is not None:
-            item["justification"] = leaf.justification
-        if leaf.note is not None:
-            item["note"] = leaf.note
-        if leaf.documents:
-            item["documents"] = [_doc_dict(d) for d in leaf.documents]
-        evidence[code] = item
-    data["evidence"] = evidence
-    for kind in ("bonus", "penalty"):
-        claims = getattr(ev, kind)
-        if claims:
-            out = []
-            for c in claims:
-                d: dict[str, Any] = {"id": c.id}
-                if c.count != 1:
-                    d["count"] = c.count
-                if c.note is not None:
-                    d["note"] = c.note
-                if c.documents:
-                    d["documents"] = [_doc_dict(x) for x in c.documents]
-                out.append(d)
-            data[kind] = out
-    return "\n".join(head) + "\n" + dump_yaml(data)
-
-
-def _yaml_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _yaml_value(v) for k, v in value.items()}
-    if isinstance(value, float) and hasattr(value, "raw"):
-        return float(value)
-    return value
-
-
-def _doc_dict(doc: Document) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in ("number", "date", "issuer", "title", "file", "item"):
-        value = getattr(doc, key)
-        if value is None:
-            continue
-        out[key] = value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else value
-    return out
-
-
-# ====================================================================== the self-scoring table
-
-
-def scorecard_xlsx(card: Any) -> bytes:
-    """The official self-scoring table: one row per node; subtotals and totals are Excel formulas
-    (=SUM of the children's cells), leaves hold values; a second sheet lists the lost points."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment
-
-    from scoring.analysis.explain import pts
-    from scoring.core.scorecard import OUTCOME_VI
-
-    st = _styles()
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Bảng tự chấm điểm"
-    widths = {"A": 8, "B": 52, "C": 10, "D": 11, "E": 42, "F": 48}
-    for letter, w in widths.items():
-        ws.column_dimensions[letter].width = w
-    lines = [(f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {card.year}", st["title"]),
-             (f"Đơn vị: {card.department}", st["bold"]),
-             (f"Bộ tiêu chí: {card.criteria_title} [{card.criteria_set}]", st["normal"])]
-    for text in _notices(card):
-        lines.append((text, st["red"]))
-    row = 1
-    for text, font in lines:
-        c = ws.cell(row=row, column=1, value=text)
-        c.font = font
-        c.alignment = Alignment(wrap_text=True, vertical="top",
-                                horizontal="center" if row == 1 else "left")
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
-        _auto_height(ws, row)
-        row += 1
-    row += 1
-    head = row
-    headers = ["STT", "Lĩnh vực / Tiêu chí / Tiêu chí thành phần", "Điểm tối đa", "Điểm tự đánh giá",
-               "Tài liệu kiểm chứng", "Giải trình / ghi chú"]
-    for i, h in enumerate(headers, 1):
-        c = ws.cell(row=head, column=i, value=h)
-        c.font, c.fill, c.border, c.alignment = st["bold"], st["head"], st["border"], st["center"]
-    ws.row_dimensions[head].height = 32
-    for i in range(1, 7):
-        c = ws.cell(row=head + 1, column=i, value=f"({i})")
-        c.font, c.border, c.alignment = st["grey"], st["border"], st["center"]
-    row = head + 2
-    rows: dict[str, int] = {}
-    for n in card.nodes:
-        rows[n.code] = row
-        row += 1
-    children: dict[str, list[str]] = {}
-    for n in card.nodes:
-        if "." in n.code:
-            children.setdefault(n.code.rsplit(".", 1)[0], []).append(n.code)
-    cached: dict[str, Any] = {}
-    for n in card.nodes:
-        r = rows[n.code]
-        bold = n.level == "field"
-        title = n.title.upper() if bold else n.title
-        ws.cell(row=r, column=1, value=n.code)
-        ws.cell(row=r, column=2, value=title)
-        if n.is_leaf:
-            ws.cell(row=r, column=3, value=_num(n.max_points))
-            ws.cell(row=r, column=4, value=_num(n.points))
-            docs = [e.text for e in n.evidence if e.kind == "document"]
-            ws.cell(row=r, column=5, value="\n".join(f"- {d}" for d in docs) if docs else None)
-            label = OUTCOME_VI.get(n.outcome or "", "")
-            reason = n.reason or ""
-            note = reason if reason.startswith(label) else f"{label}. {reason}".strip()
-            if n.external:
-                note = "Điểm điều tra xã hội học do tỉnh cung cấp (không tự chấm). " + note
-            if n.max_points != n.nominal_max_points:
-                note += f" (Điểm tối đa gốc {pts(n.nominal_max_points)}.)"
-            ws.cell(row=r, column=6, value=note)
-        else:
-            kids = children.get(n.code, [])
-            for col, letter in ((3, "C"), (4, "D")):
-                ws.cell(row=r, column=col, value="=SUM(" + ",".join(f"{letter}{rows[k]}" for k in kids) + ")")
-                cached[f"{letter}{r}"] = _num(n.max_points if col == 3 else n.points)
-            if n.max_points != n.nominal_max_points:
-                ws.cell(row=r, column=6, value=f"Điểm tối đa gốc {pts(n.nominal_max_points)}, điều chỉnh do tiêu chí "
-                                                f"không phát sinh.")
-        font = "bold" if bold else ("normal" if n.is_leaf else "ibold")
-        for col in range(1, 7):
-            align = f"indent{min(5, n.code.count('.'))}" if col == 2 else "ctop" if col in (1, 3, 4) else "left"
-            _look(ws.cell(row=r, column=col), st, font, "border", align, *(("field",) if bold else ()))
-        _auto_height(ws, r)
-    t = card.total
-    fields = [rows[n.code] for n in card.nodes if n.level == "field"]
-    sum_row, bonus_row, penalty_row, total_row, index_row = row, row + 1, row + 2, row + 3, row + 4
-    bonus_note = "; ".join(f"{a.title} ({a.count} lần): +{pts(a.points)}" for a in card.bonus_items)
-    if t.bonus_claimed > t.bonus:
-        bonus_note += f" (đề nghị {pts(t.bonus_claimed)}, chỉ tính tối đa {pts(t.bonus)})"
-    penalty_note = "; ".join(f"{a.title} ({a.count} lần): −{pts(a.points)}" for a in card.penalty_items)
-    if t.penalty_claimed > t.penalty:
-        penalty_note += f" (tổng {pts(t.penalty_claimed)}, chỉ trừ tối đa {pts(t.penalty)})"
-    totals = [
-        (sum_row, "Cộng điểm các lĩnh vực", "=SUM(" + ",".join(f"C{r}" for r in fields) + ")",
-         "=SUM(" + ",".join(f"D{r}" for r in fields) + ")", None),
-        (bonus_row, "Điểm thưởng", None, _num(t.bonus), bonus_note or None),
-        (penalty_row, "Điểm phạt (trừ)", None, _num(t.penalty), penalty_note or None),
-        (total_row, "TỔNG ĐIỂM", f"=C{sum_row}", f"=D{sum_row}+D{bonus_row}-D{penalty_row}",
-         f"Phần tự chấm (không gồm điều tra xã hội học): {pts(t.self_assessed_points)}/{pts(t.self_assessed_max_points)} điểm."),
-        (index_row, "CHỈ SỐ CẢI CÁCH HÀNH CHÍNH (%)", None, f"=ROUND(D{total_row}/C{total_row}*100,2)",
-         f"Nhóm: {t.band}" if t.band else None),
-    ]
-    cached.update({f"C{sum_row}": _num(t.max_points), f"D{sum_row}": _num(t.fields_points),
-                   f"C{total_row}": _num(t.max_points), f"D{total_row}": _num(t.points)})
-    if t.percent is not None:
-        cached[f"D{index_row}"] = _num(t.percent)
-    for r, label, cmax, cpts, note in totals:
-        ws.cell(row=r, column=2, value=label)
-        ws.cell(row=r, column=3, value=cmax)
-        ws.cell(row=r, column=4, value=cpts)
-        ws.cell(row=r, column=6, value=note)
-        for col in range(1, 7):
-            _look(ws.cell(row=r, column=col), st, "bold", "border", "ctop" if col in (3, 4) else "left")
-        _auto_height(ws, r)
-    ws.freeze_panes = ws.cell(row=head + 2, column=1)
-    ws.print_title_rows = f"{head}:{head + 1}"
-    _page(ws, "A4")
-    ws.oddFooter.center.text = "Trang &P / &N"
-    lost_cached = _lost_sheet(wb.create_sheet("Điểm bị mất"), card, st)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _with_cached_values(buf.getvalue(), {1: cached, 2: lost_cached})
-
-
-def _num(value: Decimal | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _notices(card: Any) -> list[str]:
-    return card.notices() + [f"Lưu ý: {w}" for w in card.warnings]
-
-
-def _lost_sheet(ws: Any, card: Any, st: dict[str, Any]) -> dict[str, Any]:
-    from openpyxl.styles import Alignment
-
-    from scoring.analysis.explain import pts
-    from scoring.core.scorecard import OUTCOME_VI
-
-    widths = {"A": 5, "B": 8, "C": 34, "D": 9, "E": 11, "F": 14, "G": 50, "H": 44, "I": 38}
-    for letter, w in widths.items():
-        ws.column_dimensions[letter].width = w
-    lost = card.lost_points()
-    ws["A1"] = f"CÁC TIÊU CHÍ THÀNH PHẦN BỊ MẤT ĐIỂM – {card.department}, năm {card.year} (lớn nhất trước)"
-    ws["A1"].font = st["title"]
-    row = 2
-    for text in _notices(card):
-        c = ws.cell(row=row, column=1, value=text)
-        c.font, c.alignment = st["red"], Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
-        _auto_height(ws, row)
-        row += 1
-    row += 1
-    head = row
-    headers = ["STT", "Mã", "Tiêu chí thành phần", "Điểm bị mất", "Đạt / tối đa", "Kết quả", "Lý do",
-               "Cần làm để lấy lại điểm", "Tài liệu kiểm chứng"]
-    for i, h in enumerate(headers, 1):
-        c = ws.cell(row=head, column=i, value=h)
-        c.font, c.fill, c.border, c.alignment = st["bold"], st["head"], st["border"], st["center"]
-    ws.row_dimensions[head].height = 32
-    row = head + 1
-    for i, n in enumerate(lost, 1):
-        docs = [e.text for e in n.evidence]
-        reason = n.reason or ""
-        if n.external:
-            reason = "Điểm điều tra xã hội học do tỉnh cung cấp. " + reason
-        values = [i, n.code, n.title, _num(n.lost), f"{pts(n.points)}/{pts(n.max_points)}",
-                  OUTCOME_VI.get(n.outcome or "", ""), reason, n.guidance,
-                  "\n".join(f"- {d}" for d in docs) if docs else "(chưa có)"]
-        for col, v in enumerate(values, 1):
-            _look(ws.cell(row=row, column=col, value=v), st, "normal", "border",
-                  "ctop" if col in (1, 2, 4, 5) else "left")
-        _auto_height(ws, row)
-        row += 1
-    cached: dict[str, Any] = {}
-    if not lost:
-        ws.cell(row=row, column=3, value="Không có tiêu chí thành phần nào bị mất điểm.").font = st["normal"]
-    else:
-        ws.cell(row=row, column=3, value="Tổng điểm bị mất").font = st["bold"]
-        c = ws.cell(row=row, column=4, value=f"=SUM(D{head + 1}:D{row - 1})")
-        c.font, c.border = st["bold"], st["border"]
-        c.alignment = Alignment(horizontal="center")
-        cached[f"D{row}"] = _num(sum((n.lost for n in lost), Decimal(0)))
-    ws.freeze_panes = ws.cell(row=head + 1, column=1)
-    ws.print_title_rows = f"{head}:{head}"
-    _page(ws, "A4")
-    return cached
-
-
-def _with_cached_values(data: bytes, cached: dict[int, dict[str, Any]]) -> bytes:
-    """Store each formula's result next to it, so that viewers that do not calculate (previews,
-    pandas) show the numbers too; Excel recalculates on opening anyway."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
-            values = cached.get(int(m.group(1))) if m else None
-            if values:
-                text = body.decode("utf-8")
-
-                def fill(match: re.Match[str]) -> str:
-                    ref = match.group(1)
-                    value = values.get(ref)
-                    if value is None:
-                        return match.group(0)
-                    return f'<c r="{ref}"{match.group(2)}><f>{match.group(3)}</f><v>{value!r}</v></c>'
-
-                text = re.sub(r'<c r="([A-Z]+\d+)"([^>]*)><f>([^<]*)</f><v\s*/?>(?:</v>)?</c>', fill, text)
-                body = text.encode("utf-8")
-            dst.writestr(info, body)
-    return out.getvalue()
-
-
-# ====================================================================== import a criteria table
-
-CODE_HEADERS = ("mã", "stt", "tt", "số tt", "mã tiêu chí", "mã số")
-TITLE_HEADERS = ("lĩnh vực / tiêu chí / tiêu chí thành phần", "lĩnh vực, tiêu chí, tiêu chí thành phần", "tiêu chí",
-                 "nội dung", "lĩnh vực/tiêu chí/tiêu chí thành phần", "nội dung tiêu chí")
-MAX_HEADERS = ("điểm tối đa", "điểm chuẩn", "thang điểm", "điểm")
-_CODE_RE = re.compile(r"^\d+(\.\d+)*$")
-
-
-@dataclass
-class _TNode:
-    code: str
-    title: str
-    max_points: Decimal | None
-    row: int
-    children: list[_TNode] = field(default_factory=list)
-    numeric_code: bool = False
-    max_from_children: bool = False
-
-
-@dataclass
-class ImportedCriteria:
-    """What ``import-criteria`` produced: the YAML text, the rules skeleton and what to tell the user."""
-
-    yaml_text: str
-    set_id: str
-    rows: dict[str, int]
-    notes: list[str]
-    rules_files: dict[str, str]
-    problems: list[Problem]
-    leaves: int
-    fields: int
-    scale: Decimal
-
-
-def _resolve_column(ws: Any, spec: str | None, candidates: tuple[str, ...], option: str,
-                    table: str) -> tuple[int, int]:
-    """(column index, header row; 0 when given as a letter) for a header text or a column letter."""
-    from openpyxl.utils import column_index_from_string
-
-    if spec and re.fullmatch(r"[A-Za-z]{1,3}", spec.strip()) and not _header_cells(ws, spec):
-        return column_index_from_string(spec.strip().upper()), 0
-    wanted = [_norm(spec)] if spec else [_norm(c) for c in candidates]
-    cells = list(_all_header_cells(ws))
-    for w in wanted:
-        exact = [(c.column, c.row) for c in cells if _norm(c.value) == w]
-        if exact:
-            return exact[0]
-    if spec:
-        partial = [(c.column, c.row) for c in cells if wanted[0] in _norm(c.value)]
-        if len({p[0] for p in partial}) == 1:
-            return partial[0]
-    seen: list[str] = []
-    for c in cells:  # in reading order, so the header row comes first; codes and numbers are not headers
-        text = str(c.value).strip().split("\n")[0]
-        if text not in seen and not re.fullmatch(r"[\d.,\s]+", text) and len(text) <= 60:
-            seen.append(text)
-    raise InputError(Problem(
-        "missing_column",
-        f"không tìm thấy cột '{spec}' (column not found)" if spec
-        else f"không đoán được cột cho {option} (tried headers: {', '.join(candidates)})",
-        file=table, subject=f"'{ws.title}'",
-        hint=f"give {option} with the header text or the column letter; headers seen: " + "; ".join(seen[:12])))
-
-
-def _all_header_cells(ws: Any) -> Iterable[Any]:
-    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, HEADER_SCAN_ROWS)):
-        for c in row:
-            if isinstance(c.value, str) and c.value.strip():
-                yield c
-
-
-def _header_cells(ws: Any, text: str) -> list[Any]:
-    return [c for c in _all_header_cells(ws) if _norm(c.value) == _norm(text)]
-
-
-def _parse_max(value: Any) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError("true/false is not a number of points")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    try:
-        dec = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"'{value}' is not a number of points") from None
-    if not dec.is_finite():
-        raise ValueError(f"'{value}' is not a number of points")
-    return dec
-
-
-def _slug(text: str, words: int = 4) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
-    parts = re.findall(r"[a-z0-9]+", text)
-    return "-".join(parts[:words]) or "linh-vuc"
-
-
-def import_criteria_table(path: Path | str, *, set_id: str, province: str, year: int, level: str = "cap_so",
-                          title: str | None = None, sheet: str | None = None, code_column: str | None = None,
-                          title_column: str | None = None, max_column: str | None = None, official: bool = False,
-                          source: str | None = None, external: Iterable[str] = (),
-                          scale: Decimal | None = None) -> ImportedCriteria:
-    """Turn a province's criteria table into a criteria file (text) and a rules skeleton, and check
-    the result with :func:`scoring.criteria.load_criteria`; problems name the sheet rows."""
-    from openpyxl.utils import get_column_letter
-
-    from scoring.core.criteria import load_criteria
-
-    path = Path(path)
-    table = str(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"criteria table '{table}' does not exist", file=table))
-    if official and not source:
-        raise InputError(Problem("missing_source", "--official needs --source (the decision and annex the points come from)",
-                                 subject="--source", hint='e.g. --source "QĐ 2211/QĐ-UBND ngày 15/10/2025, Phụ lục I"'))
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", set_id):
-        raise InputError(Problem("bad_id", f"criteria set id '{set_id}' must be lower-case letters, digits and '-'",
-                                 subject="--id", hint="e.g. son-la-cap-so-2025"))
-    data = path.read_bytes()
-    wb_f = open_workbook(data, table, data_only=False)
-    wb_v = open_workbook(data, table, data_only=True)
-    if sheet is not None and sheet not in wb_f.sheetnames:
-        raise InputError(Problem("unknown_sheet", f"no sheet '{sheet}' in the table", file=table, subject="--sheet",
-                                 hint=did_you_mean(sheet, wb_f.sheetnames) or f"sheets: {', '.join(wb_f.sheetnames)}"))
-    ws = wb_f[sheet] if sheet else wb_f.worksheets[0]
-    wv = wb_v[ws.title]
-    code_col, code_head = _resolve_column(ws, code_column, CODE_HEADERS, "--code-column", table)
-    title_col, title_head = _resolve_column(ws, title_column, TITLE_HEADERS, "--title-column", table)
-    max_col, max_head = _resolve_column(ws, max_column, MAX_HEADERS, "--max-column", table)
-    if len({code_col, title_col, max_col}) < 3:
-        raise InputError(Problem("same_column", "code, title and maximum points must be three different columns",
-                                 file=table, subject=f"'{ws.title}'",
-                                 hint="give --code-column, --title-column and --max-column explicitly"))
-    first = max(code_head, title_head, max_head) + 1
-    # a cell covered by a merge belongs to the merge's top-left cell: vertical merges in a column
-    # continue the row above, horizontal merges from another column leave the cell empty
-    covered: dict[tuple[int, int], tuple[int, int]] = {}
-    for rng in ws.merged_cells.ranges:
-        for r in range(rng.min_row, rng.max_row + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                if (r, c) != (rng.min_row, rng.min_col):
-                    covered[(r, c)] = (rng.min_row, rng.min_col)
-    problems = ProblemList()
-    notes: list[str] = []
-    letter = {code_col: get_column_letter(code_col), title_col: get_column_letter(title_col),
-              max_col: get_column_letter(max_col)}
-
-    def where(row: int, col: int, code: str | None = None) -> dict[str, Any]:
-        subject = f"'{ws.title}'!{letter[col]}{row}"
-        return {"file": table, "subject": f"{code} ({subject})" if code else subject}
-
-    def value(row: int, col: int) -> tuple[Any, bool]:
-        """(value, covered by a vertical merge from above in this column)."""
-        anchor = covered.get((row, col))
-        if anchor is not None:
-            return (None, anchor[1] == col)
-        cell = ws.cell(row=row, column=col)
-        if cell.data_type == "f":
-            return (wv.cell(row=row, column=col).value, False)
-        v = cell.value
-        return (nfc(v) if isinstance(v, str) else v, False)
-
-    nodes: dict[str, _TNode] = {}
-    roots: list[_TNode] = []
-    total_rows: list[tuple[int, Decimal]] = []  # "Tổng cộng" rows, checked against the fields
-    last: _TNode | None = None
-    for row in range(first, min(ws.max_row, MAX_ROWS) + 1):
-        raw_code, cont = value(row, code_col)
-        raw_title, _ = value(row, title_col)
-        raw_max, max_cont = value(row, max_col)
-        if cont and last is not None:  # the same node, spread over several rows
-            if isinstance(raw_title, str) and raw_title.strip() and raw_title.strip() not in last.title:
-                last.title = f"{last.title} {raw_title.strip()}"
-            if last.max_points is None and not max_cont:
-                try:
-                    last.max_points = _parse_max(raw_max)
-                except ValueError as exc:
-                    problems.add("bad_points", str(exc), **where(row, max_col, last.code))
-            continue
-        if raw_code is None or (isinstance(raw_code, str) and not raw_code.strip()):
-            last = None
-            if isinstance(raw_title, str) and _norm(raw_title).startswith("tổng") and not max_cont:
-                try:
-                    stated = _parse_max(raw_max)
-                except ValueError:
-                    stated = None
-                if stated is not None:
-                    total_rows.append((row, stated))
-            continue
-        numeric = False
-        if isinstance(raw_code, bool):
-            continue
-        if isinstance(raw_code, int):
-            code = str(raw_code)
-        elif isinstance(raw_code, float):
-            code, numeric = (str(int(raw_code)) if raw_code.is_integer() else repr(raw_code)), not raw_code.is_integer()
-        else:
-            code = re.sub(r"\s+", "", str(raw_code)).rstrip(".")
-        if not _CODE_RE.match(code):
-            last = None
-            if any(v is not None and str(v).strip() for v in (raw_title, raw_max)):
-                notes.append(f"dòng {row}: bỏ qua '{str(raw_code).strip()}' (không phải mã dạng 1, 1.1, 1.1.1)")
-            continue
-        title_text = re.sub(r"\s+", " ", str(raw_title)).strip() if raw_title is not None else ""
-        try:
-            maxp = None if max_cont else _parse_max(raw_max)
-        except ValueError as exc:
-            problems.add("bad_points", str(exc), **where(row, max_col, code),
-                         hint="write the maximum points as a number, e.g. 1,5")
-            maxp = None
-        if code in nodes:
-            first_row = nodes[code].row
-            hint = "every code must appear once"
-            if numeric or nodes[code].numeric_code:
-                hint = (f"a code cell holds a number, so 1.10 reads as 1.1: format column {letter[code_col]} "
-                        "as Text and type the codes again (or type ' before the code)")
-            problems.add("duplicate_code", f"code '{code}' appears twice (rows {first_row} and {row})",
-                         **where(row, code_col, code), hint=hint)
-            last = None
-            continue
-        node = _TNode(code, title_text, maxp, row, numeric_code=numeric)
-        if numeric:
-            notes.append(f"dòng {row}: mã {code} được lưu dạng số; nếu là 1.10 (không phải 1.1) hãy định dạng cột là Text")
-        parent_code = code.rsplit(".", 1)[0] if "." in code else None
-        if parent_code is None:
-            roots.append(node)
-        elif parent_code in nodes:
-            nodes[parent_code].children.append(node)
-        else:
-            problems.add("missing_parent", f"'{code}' has no parent row '{parent_code}' above it",
-                         **where(row, code_col, code), hint=f"add the row of '{parent_code}' before row {row}")
-        nodes[code] = node
-        last = node
-    if not nodes:
-        raise InputError(Problem("no_criteria_rows", f"no row of sheet '{ws.title}' has a code such as 1, 1.1, 1.1.1 "
-                                 f"in column {letter[code_col]}", file=table,
-                                 hint="check --sheet and --code-column"))
-
-    def finish(n: _TNode) -> None:
-        for c in n.children:
-            finish(c)
-        if n.max_points is None:
-            if n.children:
-                n.max_points = sum((c.max_points or Decimal(0) for c in n.children), Decimal(0))
-                n.max_from_children = True
-                notes.append(f"dòng {n.row}: '{n.code}' không ghi điểm tối đa; lấy tổng các mục con = {n.max_points}")
-            else:
-                problems.add("missing_points", f"'{n.code}' has no maximum points", **where(n.row, max_col, n.code),
-                             hint="fill the maximum points of every sub-criterion")
-                n.max_points = Decimal(0)
-
-    for r in roots:
-        finish(r)
-    externals = {str(e) for e in external}
-    for e in sorted(externals - set(nodes)):
-        problems.add("unknown_code", f"--external '{e}' is not a code of the table", subject="--external",
-                     hint=did_you_mean(e, nodes))
-    status = "official" if official else "illustrative"
-    origin = f"{path.name}, trang '{ws.title}'"
-
-    def node_dict(n: _TNode) -> dict[str, Any]:
-        d: dict[str, Any] = {"code": n.code, "title": n.title, "max_points": _num(n.max_points)}
-        d["source"] = f"{source + '; ' if source else ''}{origin}, dòng {n.row}"
-        if n.code in externals:
-            d["external"] = True
-        if n.children:
-            d["children"] = [node_dict(c) for c in n.children]
-        return d
-
-    total = sum((r.max_points or Decimal(0) for r in roots), Decimal(0))
-    for row, stated in total_rows:
-        if stated != total:
-            problems.add("points_mismatch", f"the total row says {stated} points but the fields add up to {total}",
-                         **where(row, max_col), hint="fix the fields' maximum points or the total row")
-    set_title = title or f"Bộ tiêu chí xác định Chỉ số cải cách hành chính {province} năm {year}" + (
-        "" if official else " (điểm minh họa)")
-    legal = [source] if source else [f"Bảng tiêu chí {path.name} (trang '{ws.title}'), chưa đối chiếu với quyết định của tỉnh"]
-    criteria: dict[str, Any] = {
-        "id": set_id, "title": set_title, "level": level, "province": province, "year": year,
-        "scale": _num(scale if scale is not None else total), "points_status": status, "legal_basis": legal,
-    }
-    if not official:
-        criteria["note"] = ("Điểm tối đa nhập từ bảng của tỉnh nhưng chưa xác nhận là chính thức (illustrative); "
-                            "nhập lại với --official --source khi đã đối chiếu quyết định.")
-    criteria["fields"] = [node_dict(r) for r in roots]
-    header = [f"# Bộ tiêu chí {set_id}: nhập từ {path.name} (trang '{ws.title}') bằng 'parindex import-criteria'.",
-              f"# Cột: mã {letter[code_col]}, tên {letter[title_col]}, điểm tối đa {letter[max_col]}. "
-              f"Điểm: {'CHÍNH THỨC theo ' + str(source) if official else 'MINH HỌA (chưa xác nhận chính thức)'}."]
-    text = "\n".join(header) + "\n" + dump_yaml(criteria)
-    rows = {code: n.row for code, n in nodes.items()}
-    # check it like any other criteria file, and point each problem at its sheet row
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_file = Path(tmp) / f"{set_id}.yaml"
-        tmp_file.write_text(text, encoding="utf-8")
-        try:
-            load_criteria(tmp_file)
-        except DefinitionError as exc:
-            for p in exc.problems:
-                code = p.subject if p.subject in rows else None
-                subject = f"{code} ('{ws.title}' dòng {rows[code]})" if code else f"'{ws.title}'"
-                hint = p.hint
-                if p.code == "points_mismatch" and code:
-                    kids = ", ".join(f"{c.code} (dòng {c.row}): {c.max_points}" for c in nodes[code].children)
-                    hint = f"the rows are {kids}; fix the table or the parent's maximum"
-                problems.add(p.code, p.message.replace(str(tmp_file), table), file=table, subject=subject, hint=hint)
-    skeleton = {f"{r.code}-{_slug(r.title)}.yaml": _rules_skeleton(set_id, r, rows) for r in roots}
-    leaves = sum(1 for n in nodes.values() if not n.children)
-    return ImportedCriteria(text, set_id, rows, notes, skeleton, problems.problems, leaves, len(roots), total)
-
-
-def _rules_skeleton(set_id: str, field_node: _TNode, rows: dict[str, int]) -> str:
-    """A rules file with no rules yet (``parindex check`` lists each leaf as ``missing_rule``) and,
-    as comments, a stub per leaf that becomes a valid rule once uncommented and filled in."""
-    out = [f"# Lĩnh vực {field_node.code}: {field_node.title}",
-           "# Khung quy tắc do 'parindex import-criteria' tạo. Mỗi tiêu chí thành phần cần đúng một quy tắc;",
-           "# cho đến khi viết xong, 'parindex check' báo missing_rule cho từng mã dưới đây.",
-           "# Cách làm: bỏ dấu '# ' ở một khối, sửa các chỗ TODO, và đổi 'rules: []' thành 'rules:'.",
-           "# Các loại quy tắc: threshold | ratio | count | boolean | deadline | external | all | any",
-           "# (xem docs/ và rules/cap-so-2025/ để có ví dụ của từng loại).",
-           f"criteria_set: {set_id}",
-           f'field: "{field_node.code}"',
-           "rules: []"]
-
-    def leaves(n: _TNode) -> list[_TNode]:
-        return [n] if not n.children else [x for c in n.children for x in leaves(c)]
-
-    for leaf in leaves(field_node):
-        stub = [f"  # {leaf.code} {leaf.title} (tối đa {_num(leaf.max_points)} điểm; bảng: dòng {rows[leaf.code]})",
-                f'  - code: "{leaf.code}"',
-                "    kind: boolean  # TODO: chọn loại quy tắc phù hợp",
-                "    evidence:",
-                '      - {name: done, type: boolean, description: "TODO: số liệu/tài liệu cần nhập"}',
-                "    value: done",
-                "    not_applicable: {policy: zero}  # TODO: award_max | exclude | redistribute | zero",
-                '    explain: "TODO: lý do mất điểm ({details}). Mất {lost} điểm."',
-                '    guidance: "TODO: cần làm gì để đạt điểm tối đa"']
-        out += [""] + [f"# {line}" for line in stub]
-    return "\n".join(out) + "\n"
-
-
-# ====================================================================== command line
