@@ -26,6 +26,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "scoring.audit": ("audit",),
     "scoring.excel": ("template", "export", "import-evidence", "import-criteria"),
     "scoring.compare": ("compare",),
+    "scoring.cli_web": ("serve", "history", "db"),
 }
 
 
