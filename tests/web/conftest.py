@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_evidence"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from webkit import IN_CI, make_client
 
 
 def _free_port() -> int:
@@ -96,22 +94,9 @@ def sqlite_db(tmp_path: Path) -> str:
     return str(tmp_path / "parindex.db")
 
 
-def make_client(db: str, tmp: Path, **config: object):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
-    from scoring.web import WebConfig, create_app
-
-    app = create_app(WebConfig(db=db, files_dir=tmp / "files", **config))  # type: ignore[arg-type]
-    return TestClient(app, base_url="http://127.0.0.1:8765", raise_server_exceptions=False)
-
-
 @pytest.fixture
 def client(sqlite_db: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     c = make_client(sqlite_db, tmp_path)
     yield c
     c.app.state.store.close()
     c.close()
-
-
-def sample(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()
