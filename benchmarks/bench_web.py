@@ -111,6 +111,8 @@ def main() -> int:
 
             def client(k: int) -> None:
                 with httpx.Client(base_url=base, timeout=30) as cc:
+                    cc.get("/").raise_for_status()  # a browser session: the CSRF cookie, sent back as the header
+                    cc.headers["X-CSRF-Token"] = cc.cookies.get("parindex_csrf") or ""
                     i = 0
                     while time.perf_counter() < stop:
                         t = time.perf_counter()

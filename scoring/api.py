@@ -261,11 +261,13 @@ class WhatIfResult:
     data: dict[str, Any]
 
 
-def whatif(bundle: Bundle, evidence: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None) -> WhatIfResult:
-    """Score twice, without and with ``sets``; every node that moved, exactly."""
+def whatif(bundle: Bundle, evidence: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None,
+           before: Scorecard | None = None) -> WhatIfResult:
+    """Score without and with ``sets``; every node that moved, exactly. ``before``: the evidence's own
+    scorecard (``score(bundle, evidence)``) when the caller keeps it, so it is not computed again."""
     from scoring.analysis.simulate import whatif as _whatif
 
-    return WhatIfResult(_whatif(bundle, evidence, list(sets), peers))
+    return WhatIfResult(_whatif(bundle, evidence, list(sets), peers, before))
 
 
 @dataclass(frozen=True)

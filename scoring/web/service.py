@@ -230,7 +230,7 @@ class Service:
     def whatif(self, a: Assessment, sets: list[str]) -> tuple[Any, str]:
         lo = self.loaded(a)
         try:
-            result = api.whatif(lo.bundle, lo.evidence, sets, lo.peers)
+            result = api.whatif(lo.bundle, lo.evidence, sets, lo.peers, before=lo.card)
         except api.ParindexError as exc:
             raise _renamed(exc, lo.shown) from None
         return result, _as_text(api.to_json(result), lo.shown)
