@@ -71,14 +71,24 @@ def pg_server() -> Iterator[str]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _new_pg_database(server: str) -> str:
+def _new_pg_database(server: str, template: str | None = None) -> str:
     import psycopg
 
     name = "t_" + uuid.uuid4().hex[:12]
     plain = server.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain + "/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return f"{server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_template(pg_server: str) -> str:
+    """A database at the newest schema, copied for each test that needs a migrated store (faster)."""
+    from scoring.store.db import Store
+
+    url = _new_pg_database(pg_server)
+    Store.open(url).close()
+    return url.rsplit("/", 1)[-1]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -87,6 +97,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "parindex.db")
     return _new_pg_database(request.getfixturevalue("pg_server"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database already at the newest schema, on each engine (migrations run again on open: a no-op)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "parindex.db")
+    template = request.getfixturevalue("pg_migrated_template")
+    return _new_pg_database(request.getfixturevalue("pg_server"), template)
 
 
 @pytest.fixture

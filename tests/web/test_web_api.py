@@ -471,3 +471,19 @@ def test_concurrent_whatifs_answer_as_sequential_ones(client) -> None:  # type: 
     sequential = [ask(v) for v in values]
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(ask, values)) == sequential
+
+
+def test_an_internal_error_is_a_vietnamese_500_and_the_server_goes_on(client, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    svc = client.app.state.service
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("boom in a bug")
+
+    monkeypatch.setattr(svc, "list", broken)
+    page = client.get("/")
+    assert page.status_code == 500 and "lỗi nội bộ" in page.text and "Traceback" not in page.text
+    api_answer = client.get("/api/history")
+    assert api_answer.status_code == 500 and api_answer.json()["problems"][0]["code"] == "internal_error"
+    assert "boom" not in api_answer.text
+    monkeypatch.undo()
+    assert client.get("/").status_code == 200

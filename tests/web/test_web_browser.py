@@ -30,7 +30,10 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError(f"CI=true but {CHROMIUM} is missing: .ci/run installs Debian's chromium")
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
 
-expect = pytest.importorskip("playwright.sync_api").expect
+if IN_CI:  # in CI the browser tests must run: a missing Playwright is an error, not a skip
+    from playwright.sync_api import expect
+else:
+    expect = pytest.importorskip("playwright.sync_api").expect
 
 
 @pytest.fixture(scope="session")

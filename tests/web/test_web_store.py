@@ -27,8 +27,8 @@ TABLES = {"departments", "criteria_sets", "files", "assessments", "node_points",
 
 
 @pytest.fixture
-def store(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = Store.open(db_url, tmp_path / "files")
+def store(migrated_db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = Store.open(migrated_db_url, tmp_path / "files")
     yield s
     s.close()
 
@@ -38,13 +38,15 @@ def svc(store: Store) -> Service:
     return Service(store, WebConfig())
 
 
-def test_migrations_create_every_table_and_rerun_is_a_no_op(store: Store) -> None:
+def test_migrations_create_every_table_and_rerun_is_a_no_op(db_url: str, tmp_path: Path) -> None:
+    store = Store.open(db_url, tmp_path / "files")  # an empty database: migrated on open
     assert set(store.tables()) == TABLES
     assert current_revision(store.engine) == head_revision() == "0001"
     from scoring.store.db import migrate
 
     assert migrate(store.engine) == "0001"
     assert set(store.tables()) == TABLES
+    store.close()
 
 
 def test_no_column_holds_points_as_floating_point(store: Store) -> None:
@@ -182,3 +184,20 @@ def test_cli_history_refuses_a_missing_database(tmp_path: Path, capsys: pytest.C
     assert main(["history", "--db", str(tmp_path / "none.db")]) == 2
     assert "no_database" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+
+
+def test_templates_static_files_and_migrations_ship_in_the_wheel() -> None:
+    """Every file the application reads at run time is package data in pyproject.toml."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    conf = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    for folder in ("scoring/web/templates", "scoring/web/static", "scoring/store/migrations",
+                   "scoring/store/migrations/versions"):
+        package = folder.replace("/", ".")
+        assert package in conf["packages"], package
+        patterns = conf.get("package-data", {}).get(package, []) + ["*.py"]
+        for f in (root / folder).iterdir():
+            if f.is_file():
+                assert any(fnmatch.fnmatch(f.name, p) for p in patterns), f
