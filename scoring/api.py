@@ -9,6 +9,7 @@ Loading
     ``load_bundle``          a criteria set and its rules, checked and compiled
     ``check``                every criteria set of a folder checked: summaries and problems
     ``load_evidence``        evidence from YAML or a filled workbook (path or uploaded bytes)
+    ``evidence_cells``       where each code sits in a filled workbook (sheet!cell)
     ``evidence_with_dossiers`` the evidence with indicators computed from a dossier export
     ``load_assessment``      bundle + evidence (+ dossiers) in one call, as the commands need
     ``load_peers``           other units' published results, for the rank
@@ -32,6 +33,7 @@ Rule authors
 Rendering (text or bytes; JSON equal to the CLI's ``--format json``)
     ``render_scorecard``, ``render_explanation``, ``render_whatif``, ``render_plan``,
     ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``, ``render_rule_tests``,
+    ``explanation_docx`` (the giải trình letter with the clerk's texts),
     and ``render`` / ``to_json`` that dispatch on the result's type.
 """
 
@@ -62,7 +64,8 @@ if TYPE_CHECKING:  # heavy modules are imported by the operation that needs them
 __all__ = [
     "AuditResult", "Bundle", "CheckReport", "Comparison", "DefinitionError", "DossierInputs", "EvidenceFile",
     "InputError", "ParindexError", "PlanResult", "Problem", "Scorecard", "SimulationResult", "WhatIfResult",
-    "audit", "check", "compare", "evidence_with_dossiers", "explain", "export_workbook", "import_criteria",
+    "audit", "check", "compare", "evidence_cells", "evidence_with_dossiers", "explain", "explanation_docx",
+    "export_workbook", "import_criteria",
     "import_workbook", "indicators", "load_assessment", "run_rule_tests", "load_bundle", "load_evidence", "load_peers", "plan",
     "rank", "render", "render_audit", "render_comparison", "render_explanation", "render_indicators",
     "render_plan", "render_rule_tests", "render_scenarios", "render_scorecard", "render_whatif", "score", "simulate", "template",
@@ -174,6 +177,13 @@ def load_evidence(source: Path | str | bytes, *, filename: str | None = None, bu
                 raise _renamed(exc, str(path), shown) from None
             return ev.model_copy(update={"file": shown})
     path = Path(source)
+    if filename is not None:  # a stored upload: messages and the scorecard name the file the user knows
+        shown = _safe_display_name(filename, path.name)
+        try:
+            ev = load_evidence(path, bundle=bundle, criteria_dir=criteria_dir, rules_dir=rules_dir)
+        except ParindexError as exc:
+            raise _renamed(exc, str(path), shown) from None
+        return ev.model_copy(update={"file": shown})
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         from scoring.inputs.workbook_reader import read_evidence_workbook
 
@@ -181,6 +191,14 @@ def load_evidence(source: Path | str | bytes, *, filename: str | None = None, bu
     from scoring.core.evidence import load_evidence as _load_yaml
 
     return _load_yaml(path)
+
+
+def evidence_cells(source: Path | str | bytes) -> dict[str, dict[str, str]]:
+    """Where each code's values and documents sit in a filled workbook: code → {name or document
+    number ("" for the code's first row): "'Sheet'!H8"}; empty for YAML evidence (it has line numbers)."""
+    from scoring.inputs.workbook_cells import evidence_cells as _cells
+
+    return _cells(source)
 
 
 def evidence_with_dossiers(bundle: Bundle, evidence: EvidenceFile, inputs: DossierInputs) -> EvidenceFile:
@@ -246,11 +264,13 @@ class WhatIfResult:
     data: dict[str, Any]
 
 
-def whatif(bundle: Bundle, evidence: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None) -> WhatIfResult:
-    """Score twice, without and with ``sets``; every node that moved, exactly."""
+def whatif(bundle: Bundle, evidence: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None,
+           before: Scorecard | None = None) -> WhatIfResult:
+    """Score without and with ``sets``; every node that moved, exactly. ``before``: the evidence's own
+    scorecard (``score(bundle, evidence)``) when the caller keeps it, so it is not computed again."""
     from scoring.analysis.simulate import whatif as _whatif
 
-    return WhatIfResult(_whatif(bundle, evidence, list(sets), peers))
+    return WhatIfResult(_whatif(bundle, evidence, list(sets), peers, before))
 
 
 @dataclass(frozen=True)
@@ -395,6 +415,14 @@ def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank
         lines = rank_lines(rank)
         text += "\n" + "\n".join(f"- {line.strip()}" if fmt == "markdown" else line for line in lines) + "\n"
     return text
+
+
+def explanation_docx(comparison: dict[str, Any], texts: dict[str, str], round_title: str) -> bytes:
+    """The giải trình letter (.docx) of a comparison (its JSON, as ``to_json`` gives it), one section per
+    difference, with ``texts`` (code → the clerk's text) in place of the drafts."""
+    from scoring.outputs.explanation_docx import explanation_docx as _docx
+
+    return _docx(comparison, texts, round_title)
 
 
 def render_explanation(card: Scorecard, fmt: Literal["table", "markdown", "json"] = "table",

@@ -349,14 +349,19 @@ def rank_json(rank: Rank | None) -> dict[str, Any] | None:
 # ------------------------------------------------------------------ what-if
 
 
-def whatif(bundle: Bundle, ev: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None) -> dict[str, Any]:
-    """Before / after / delta for the total, every field and every node whose points changed (exact)."""
+def whatif(bundle: Bundle, ev: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None,
+           before: Scorecard | None = None) -> dict[str, Any]:
+    """Before / after / delta for the total, every field and every node whose points changed (exact).
+
+    ``before`` is the evidence's own scorecard when the caller already has it (the web application
+    keeps it), so that only the scorecard with the tried values is computed."""
     overrides: Overrides = overrides_from(list(sets))
     if not overrides:
         raise InputError(Problem("nothing_to_try", "whatif cần ít nhất một --set MÃ=GIÁ_TRỊ để thử "
                                  "(whatif needs at least one --set CODE=VALUE)", subject="--set",
                                  hint="ví dụ parindex whatif TỆP --set 7.3.4=60%"))
-    before = score(bundle, ev)
+    if before is None:
+        before = score(bundle, ev)
     after = score(bundle, ev, overrides)
     return compare_cards(before, after, overrides, peers)
 

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "scoring.cli.workbook": ("template", "export", "import-evidence", "import-criteria"),
     "scoring.cli.diff_sets": ("diff-sets",),
     "scoring.cli.rule_tests": ("test",),
+    "scoring.cli.serve": ("serve", "db"),
+    "scoring.cli.history": ("history",),
 }
 
 
