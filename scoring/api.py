@@ -9,6 +9,7 @@ Loading
     ``load_bundle``          a criteria set and its rules, checked and compiled
     ``check``                every criteria set of a folder checked: summaries and problems
     ``load_evidence``        evidence from YAML or a filled workbook (path or uploaded bytes)
+    ``evidence_cells``       where each code sits in a filled workbook (sheet!cell)
     ``evidence_with_dossiers`` the evidence with indicators computed from a dossier export
     ``load_assessment``      bundle + evidence (+ dossiers) in one call, as the commands need
     ``load_peers``           other units' published results, for the rank
@@ -26,10 +27,13 @@ Workbooks and tables
     ``template``             the empty evidence workbook (.xlsx bytes)
     ``export_workbook``      YAML evidence → workbook bytes
     ``import_workbook``      a filled workbook → evidence YAML text
-    ``import_criteria``      a province's criteria table → criteria file and rules skeleton (texts)
+    ``import_criteria``      a province's criteria table → criteria file and rules that score at once (texts)
+Rule authors
+    ``run_rule_tests``       a set's rule fixtures (rules/<set>/tests/*.yaml) run as pass/fail cases
 Rendering (text or bytes; JSON equal to the CLI's ``--format json``)
     ``render_scorecard``, ``render_explanation``, ``render_whatif``, ``render_plan``,
-    ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``,
+    ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``, ``render_rule_tests``,
+    ``explanation_docx`` (the giải trình letter with the clerk's texts),
     and ``render`` / ``to_json`` that dispatch on the result's type.
 """
 
@@ -53,15 +57,17 @@ if TYPE_CHECKING:  # heavy modules are imported by the operation that needs them
     from scoring.analysis.simulate import PeerSet, Rank
     from scoring.core.vector import BatchResult
     from scoring.inputs.dossiers import DossierInputs, Result as IndicatorResult
-    from scoring.inputs.province_table import ImportedCriteria
+    from scoring.analysis.fixtures import FixtureReport
+    from scoring.inputs.criteria_table import ImportedCriteria
 
 __all__ = [
     "AuditResult", "Bundle", "CheckReport", "Comparison", "DefinitionError", "DossierInputs", "EvidenceFile",
     "InputError", "ParindexError", "PlanResult", "Problem", "Scorecard", "SimulationResult", "WhatIfResult",
-    "audit", "check", "compare", "evidence_with_dossiers", "explain", "export_workbook", "import_criteria",
-    "import_workbook", "indicators", "load_assessment", "load_bundle", "load_evidence", "load_peers", "plan",
+    "audit", "check", "compare", "evidence_cells", "evidence_with_dossiers", "explain", "explanation_docx",
+    "export_workbook", "import_criteria",
+    "import_workbook", "indicators", "load_assessment", "run_rule_tests", "load_bundle", "load_evidence", "load_peers", "plan",
     "rank", "render", "render_audit", "render_comparison", "render_explanation", "render_indicators",
-    "render_plan", "render_scenarios", "render_scorecard", "render_whatif", "score", "simulate", "template",
+    "render_plan", "render_rule_tests", "render_scenarios", "render_scorecard", "render_whatif", "score", "simulate", "template",
     "to_json", "whatif",
 ]
 
@@ -178,6 +184,13 @@ def load_evidence(source: Path | str | bytes, *, filename: str | None = None, bu
                 raise _renamed(exc, str(path), shown) from None
             return ev.model_copy(update={"file": shown})
     path = Path(source)
+    if filename is not None:  # a stored upload: messages and the scorecard name the file the user knows
+        shown = _safe_display_name(filename, path.name)
+        try:
+            ev = load_evidence(path, bundle=bundle, criteria_dir=criteria_dir, rules_dir=rules_dir)
+        except ParindexError as exc:
+            raise _renamed(exc, str(path), shown) from None
+        return ev.model_copy(update={"file": shown})
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         from scoring.inputs.workbook_reader import read_evidence_workbook
 
@@ -185,6 +198,14 @@ def load_evidence(source: Path | str | bytes, *, filename: str | None = None, bu
     from scoring.core.evidence import load_evidence as _load_yaml
 
     return _load_yaml(path)
+
+
+def evidence_cells(source: Path | str | bytes) -> dict[str, dict[str, str]]:
+    """Where each code's values and documents sit in a filled workbook: code → {name or document
+    number ("" for the code's first row): "'Sheet'!H8"}; empty for YAML evidence (it has line numbers)."""
+    from scoring.inputs.workbook_cells import evidence_cells as _cells
+
+    return _cells(source)
 
 
 def evidence_with_dossiers(bundle: Bundle, evidence: EvidenceFile, inputs: DossierInputs) -> EvidenceFile:
@@ -253,11 +274,13 @@ class WhatIfResult:
     data: dict[str, Any]
 
 
-def whatif(bundle: Bundle, evidence: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None) -> WhatIfResult:
-    """Score twice, without and with ``sets``; every node that moved, exactly."""
+def whatif(bundle: Bundle, evidence: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None,
+           before: Scorecard | None = None) -> WhatIfResult:
+    """Score without and with ``sets``; every node that moved, exactly. ``before``: the evidence's own
+    scorecard (``score(bundle, evidence)``) when the caller keeps it, so it is not computed again."""
     from scoring.analysis.simulate import whatif as _whatif
 
-    return WhatIfResult(_whatif(bundle, evidence, list(sets), peers))
+    return WhatIfResult(_whatif(bundle, evidence, list(sets), peers, before))
 
 
 @dataclass(frozen=True)
@@ -344,20 +367,32 @@ def import_workbook(workbook: Path | str, criteria_dir: Path | str | None = None
 
 
 def import_criteria(table: Path | str, *, scale: str | Decimal | None = None, **options: Any) -> ImportedCriteria:
-    """A province's criteria table (.xlsx) read into a criteria file and a rules skeleton (as texts).
+    """A province's criteria table (.xlsx) read into a criteria file and a rules folder (as texts) that
+    ``check`` accepts at once: every leaf gets a rule from its scale text, a "choose a level" rule, or a
+    direct-points rule.
 
     ``scale`` is the set's total as the user wrote it ('100', '100,5'); the other options are those of
-    ``scoring.inputs.province_table.import_criteria_table`` (set_id, province, year, level, sheet, columns...).
+    ``scoring.inputs.criteria_table.import_criteria_table`` (set_id, province, year, level, sheet, columns,
+    title, official, source, external).
     """
-    from scoring.inputs.province_table import _parse_max, import_criteria_table
+    from scoring.inputs.criteria_table import import_criteria_table, parse_points
 
     total = None
     if scale is not None:
         try:
-            total = _parse_max(scale)
-        except ValueError as exc:
-            raise InputError(Problem("bad_scale", str(exc), subject="--scale")) from None
+            total = scale if isinstance(scale, Decimal) else parse_points(scale)
+        except ValueError:
+            raise InputError(Problem("bad_scale", f"--scale '{scale}' không phải số điểm", subject="--scale",
+                                     hint="ví dụ --scale 100")) from None
     return import_criteria_table(table, scale=total, **options)
+
+
+def run_rule_tests(rules_dir: Path | str | None = None, criteria_dir: Path | str | None = None) -> FixtureReport:
+    """Run the rule fixtures of every set under ``rules_dir`` (a set's rules folder or a folder of sets;
+    default: the bundled rules): each case's evidence scored and the named codes' points compared."""
+    from scoring.analysis.fixtures import run_fixtures
+
+    return run_fixtures(rules_dir, criteria_dir)
 
 
 # ------------------------------------------------------------------ rendering
@@ -365,8 +400,10 @@ def import_criteria(table: Path | str, *, scale: str | Decimal | None = None, **
 ScorecardFormat = Literal["table", "json", "markdown", "csv", "xlsx", "docx"]
 
 
-def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank | None = None) -> str | bytes:
-    """The scorecard as the CLI writes it; with ``rank`` the rank is stated (table, markdown, json)."""
+def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank | None = None,
+                     lang: Literal["vi", "en"] = "vi") -> str | bytes:
+    """The scorecard as the CLI writes it; with ``rank`` the rank is stated (table, markdown, json).
+    ``lang="en"`` gives CSV its English column names and codes (for scripts); JSON keys never change."""
     if fmt == "xlsx":
         from scoring.outputs.xlsx import scorecard_xlsx
 
@@ -381,13 +418,21 @@ def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank
         from scoring.analysis.simulate import rank_json
 
         return render_json({**card.to_json(), "rank": rank_json(rank)})
-    text = render(card, fmt)
+    text = render(card, fmt, lang)
     if rank is not None and fmt in ("table", "markdown"):
         from scoring.analysis.simulate import rank_lines
 
         lines = rank_lines(rank)
         text += "\n" + "\n".join(f"- {line.strip()}" if fmt == "markdown" else line for line in lines) + "\n"
     return text
+
+
+def explanation_docx(comparison: dict[str, Any], texts: dict[str, str], round_title: str) -> bytes:
+    """The giải trình letter (.docx) of a comparison (its JSON, as ``to_json`` gives it), one section per
+    difference, with ``texts`` (code → the clerk's text) in place of the drafts."""
+    from scoring.outputs.explanation_docx import explanation_docx as _docx
+
+    return _docx(comparison, texts, round_title)
 
 
 def render_explanation(card: Scorecard, fmt: Literal["table", "markdown", "json"] = "table",
@@ -452,6 +497,17 @@ def render_scenarios(result: SimulationResult, peers: PeerSet | None = None) -> 
     return scenarios_csv(result.result, result.ids, peers)
 
 
+def render_rule_tests(report: FixtureReport, fmt: Literal["table", "json"] = "table") -> str:
+    """The pass/fail listing of ``run_rule_tests`` (Vietnamese, a diff under each failed case), or JSON."""
+    import json
+
+    from scoring.analysis.fixtures import report_json, report_text
+
+    if fmt == "json":
+        return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
+    return report_text(report)
+
+
 def render(result: Any, fmt: str = "table", **options: Any) -> str | bytes:
     """Any result of this module in one of its formats (dispatch on the result's type)."""
     from scoring.analysis.audit import AuditResult
@@ -487,3 +543,23 @@ def to_json(result: Any) -> str:
     out = render(result, "json")
     assert isinstance(out, str)
     return out
+
+
+def diff_sets(set_a: str, set_b: str, criteria_dir: Path | str | None = None,
+              rules_dir: Path | str | None = None) -> Any:
+    """Per code, what changed from criteria set ``set_a`` to ``set_b`` (scoring.analysis.diff_sets.SetsDiff)."""
+    from scoring.analysis.diff_sets import diff_sets as _diff
+
+    a, b = load_bundle(criteria_dir, rules_dir, set_a), load_bundle(criteria_dir, rules_dir, set_b)
+    try:
+        return _diff(a, b)
+    finally:
+        a.close()
+        b.close()
+
+
+def render_sets_diff(result: Any, fmt: Literal["table", "json"] = "table") -> str:
+    from scoring.analysis.diff_sets import render_text
+    from scoring.outputs.report import render_json
+
+    return render_json(result.to_json()) if fmt == "json" else render_text(result)

@@ -21,11 +21,14 @@ from typing import Any
 
 from scoring.analysis.audit import Gap, _fold
 from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
+from scoring.core.safeio import read_input_bytes
 from scoring.core.evidence import EvidenceFile, ValueError_, format_number, to_fraction
 from scoring.core.rules import Bundle
 from scoring.core.scorecard import ILLUSTRATIVE_NOTICE, NodeResult, Scorecard
 from scoring.core.yamlio import nfc
 from scoring.inputs.workbook_reader import open_workbook
+
+MAX_APPRAISAL_BYTES = 20 * 1024 * 1024
 
 HEADER_SCAN_ROWS = 30
 
@@ -70,7 +73,7 @@ class Appraisal:
 
 def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_input_bytes(path, "tệp kết quả thẩm định", MAX_APPRAISAL_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(Problem("not_utf8", f"tệp không phải văn bản UTF-8 (the file is not UTF-8 text, byte {exc.start})", file=str(path),
                                  hint="in Excel choose Save As → 'CSV UTF-8 (Comma delimited)'")) from None
@@ -85,7 +88,7 @@ def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
 
 
 def _rows_xlsx(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[_Cell]]], str]:
-    data = path.read_bytes()
+    data = read_input_bytes(path, "tệp kết quả thẩm định", MAX_APPRAISAL_BYTES)
     formulas = open_workbook(data, str(path), data_only=False)
     values = open_workbook(data, str(path), data_only=True)
     names = formulas.sheetnames
@@ -176,10 +179,14 @@ def _points(cell: _Cell) -> Decimal:
 def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str | None = None) -> Appraisal:
     """Read an appraisal CSV/XLSX; every problem (file, row, cell, fix) is collected, then raised (exit 2)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"không tìm thấy tệp kết quả thẩm định '{path}' (appraisal file '{path}' does not exist)", file=str(path),
-                                 subject="--appraisal", hint="kiểm tra lại đường dẫn và tên tệp (check the path)"))
+    from scoring.core.safeio import check_input_file
+    from scoring.core.yamlio import workbook_format_problem
+
+    check_input_file(path, "tệp kết quả thẩm định", subject="--appraisal")  # a regular file: no pipe, no /dev/zero
     suffix = path.suffix.lower()
+    other = workbook_format_problem(path)
+    if other is not None:  # .xls / .ods: save as .xlsx
+        raise InputError(other)
     if suffix in (".xlsx", ".xlsm"):
         rows, name = _rows_xlsx(path, sheet)
     elif suffix in (".csv", ".txt"):
@@ -396,7 +403,8 @@ def _units(codes: set[str]) -> list[str]:
 
 def _draft(card: Scorecard, n: NodeResult, self_pts: Decimal, rounds: dict[int, Decimal], final: Decimal,
            note: str | None, children: list[NodeResult], justification: str | None) -> str:
-    head = (f"Tiêu chí {n.code} \"{n.title}\" (tối đa {_pts(n.max_points)} điểm): Sở tự chấm {_pts(self_pts)} "
+    u = card.unit.noun  # "Sở", "Ban", "cơ quan": the draft speaks as the unit
+    head = (f"Tiêu chí {n.code} \"{n.title}\" (tối đa {_pts(n.max_points)} điểm): {u} tự chấm {_pts(self_pts)} "
             f"điểm, Hội đồng thẩm định chấm {_pts(final)} điểm")
     if final == self_pts:
         earlier = ", ".join(f"lần {r}: {_pts(p)} điểm" for r, p in sorted(rounds.items()) if p != self_pts)
@@ -404,16 +412,16 @@ def _draft(card: Scorecard, n: NodeResult, self_pts: Decimal, rounds: dict[int, 
                 "không cần giải trình thêm.")
     if final > self_pts:
         return head + (f" (cao hơn {_pts(final - self_pts)} điểm). " if final > self_pts else ". ") + \
-            "Sở thống nhất với kết quả thẩm định; không đề nghị xem xét lại."
+            f"{u} thống nhất với kết quả thẩm định; không đề nghị xem xét lại."
     parts = [head + f" (giảm {_pts(self_pts - final)} điểm)."]
     if note:
         parts.append(f"Lý do Hội đồng nêu: {note.rstrip('.')}.")
     if n.is_leaf:
         if n.outcome == "not_applicable":
             why = f": {justification.rstrip('.')}" if justification else ""
-            parts.append(f"Sở xin giải trình: trong năm {card.year}, nội dung này không phát sinh{why}.")
+            parts.append(f"{u} xin giải trình: trong năm {card.year}, nội dung này không phát sinh{why}.")
         else:
-            basis = f"Sở xin giải trình: kết quả thực hiện năm {card.year} là {n.measured_text}"
+            basis = f"{u} xin giải trình: kết quả thực hiện năm {card.year} là {n.measured_text}"
             if n.target:
                 basis += f" (mục tiêu: {n.target})"
             if n.band:
@@ -425,11 +433,11 @@ def _draft(card: Scorecard, n: NodeResult, self_pts: Decimal, rounds: dict[int, 
         else:
             parts.append("Tài liệu kiểm chứng kèm theo: [bổ sung số hiệu, ngày, cơ quan ban hành của văn bản chứng minh].")
     else:
-        parts.append("Sở xin giải trình: kết quả các tiêu chí thành phần: " + "; ".join(
+        parts.append(f"{u} xin giải trình: kết quả các tiêu chí thành phần: " + "; ".join(
             f"{c.code} {c.measured_text or ''} ({_pts(c.points)}/{_pts(c.max_points)} điểm)".replace("  ", " ")
             for c in children) + ".")
     if note:
-        parts.append("[Nêu ý kiến của Sở về lý do Hội đồng nêu ở trên.]")
+        parts.append(f"[Nêu ý kiến của {u} về lý do Hội đồng nêu ở trên.]")
     parts.append(f"Đề nghị Hội đồng thẩm định xem xét, công nhận {_pts(self_pts)} điểm cho tiêu chí {n.code}.")
     return " ".join(parts)
 
@@ -489,10 +497,10 @@ def compare(bundle: Bundle, card: Scorecard, appraisal: Appraisal, gaps: tuple[G
         note = appraisal.notes.get(code)
         if n is None:
             label = "Điểm thưởng" if code == "bonus" else "Điểm phạt"
-            draft = (f"{label}: Sở đề nghị {_pts(self_pts)} điểm, Hội đồng thẩm định {_pts(final)} điểm. "
+            draft = (f"{label}: {card.unit.noun} đề nghị {_pts(self_pts)} điểm, Hội đồng thẩm định {_pts(final)} điểm. "
                      + (f"Lý do Hội đồng nêu: {note}. " if note else "")
                      + ("[Nêu căn cứ đề nghị và văn bản công nhận kèm theo.]" if code == "bonus" and final < self_pts
-                        else "[Nêu ý kiến của Sở.]"))
+                        else f"[Nêu ý kiến của {card.unit.noun}.]"))
             cap = bundle.criteria.adjustments.bonus if code == "bonus" else bundle.criteria.adjustments.penalty
             diffs.append(Difference(code, label, cap.max_points if cap else Decimal(0), self_pts, dict(given), final,
                                     final - self_pts, None, None, (), note,

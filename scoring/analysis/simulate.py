@@ -129,11 +129,12 @@ def _peer_value(raw: Any, what: str, where: dict[str, Any], problems: ProblemLis
     try:
         frac = to_fraction(text)
     except ValueError_ as exc:
-        problems.add("bad_value", f"{what}: {exc}", **where, hint="write a number such as 88,45 or 88.45")
+        problems.add("bad_value", f"{what}: {exc}", **where, hint="viết một số, ví dụ 88,45 (write a number such as 88,45)")
         return None
     value = Decimal(frac.numerator) / Decimal(frac.denominator)
     if Fraction(value) != frac or value < 0:
-        problems.add("bad_value", f"{what} {text} is not a non-negative decimal number", **where)
+        problems.add("bad_value", f"{what} {text}: cần một số thập phân không âm (is not a non-negative decimal number)",
+                     **where)
         return None
     return value
 
@@ -147,20 +148,21 @@ def _rows_from_yaml(path: Path) -> tuple[list[tuple[dict[str, Any], int | None]]
         problems = ProblemList()
         for key in data:
             if key not in _TOP_KEYS:
-                problems.add("extra_forbidden", f"unknown key '{key}'", file=name,
+                problems.add("extra_forbidden", f"khóa '{key}' không dùng được ở đây (unknown key '{key}')", file=name,
                              line=data.line_of(key) if isinstance(data, LineDict) else None,
-                             hint=did_you_mean(str(key), _TOP_KEYS) or f"known: {', '.join(_TOP_KEYS)}")
+                             hint=did_you_mean(str(key), _TOP_KEYS) or f"các khóa dùng được: {', '.join(_TOP_KEYS)}")
         problems.raise_if_any()
         head = {k: v for k, v in data.items() if k != "peers"}
         rows = data.get("peers")
     if not isinstance(rows, list) or not rows:
-        raise InputError(Problem("not_a_peers_file", "a peers file lists units: 'peers: [{unit, points or percent}]'",
-                                 file=name, line=1, hint="see sample_evidence/peers-lang-son-2025.yaml"))
+        raise InputError(Problem("not_a_peers_file", "tệp kết quả các đơn vị cần danh sách 'peers: [{unit, points hoặc percent}]' "
+                                 "(a peers file lists units)", file=name, line=1,
+                                 hint="xem tệp mẫu sample_evidence/peers-lang-son-2025.yaml"))
     out = []
     for i, row in enumerate(rows):
         line = rows.line_of(i) if isinstance(rows, LineList) else None
         if not isinstance(row, dict):
-            raise InputError(Problem("not_a_mapping", "each peer is a mapping {unit, points or percent}",
+            raise InputError(Problem("not_a_mapping", "mỗi đơn vị ghi dạng {unit, points hoặc percent} (each peer is a mapping)",
                                      file=name, line=line))
         out.append((row, line))
     return out, head
@@ -177,8 +179,10 @@ def _rows_from_csv(path: Path) -> list[tuple[dict[str, Any], int | None]]:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise InputError(Problem("bad_row", f"{len(cells)} cells but the header has {len(header)} columns",
-                                     file=str(path), line=i, hint=f"separator is '{sep}'; quote values holding it"))
+            raise InputError(Problem("bad_row", f"dòng có {len(cells)} ô nhưng tiêu đề có {len(header)} cột "
+                                     f"({len(cells)} cells but the header has {len(header)} columns)",
+                                     file=str(path), line=i,
+                                     hint=f"dấu phân cách là '{sep}'; đặt giá trị chứa dấu này trong dấu nháy kép"))
         out.append((dict(zip(header, cells)), i))
     return out
 
@@ -202,13 +206,13 @@ def load_peers(path: Path | str, department: str | None = None, year: int | None
         for key, value in row.items():
             k = known.get(_norm_name(str(key)))
             if k is None:
-                problems.add("unknown_column", f"unknown column/key '{key}'", **where,
-                             hint=did_you_mean(str(key), known) or "use unit, year, points, percent")
+                problems.add("unknown_column", f"cột hoặc khóa '{key}' không dùng được (unknown column/key '{key}')", **where,
+                             hint=did_you_mean(str(key), known) or "dùng unit, year, points, percent")
                 continue
             fields[k] = value
         unit = str(fields.get("unit") or "").strip()
         if not unit:
-            problems.add("missing", "a peer has no 'unit' (tên đơn vị)", **where)
+            problems.add("missing", "thiếu tên đơn vị 'unit' (a peer has no 'unit')", **where)
             continue
         raw_year = fields.get("year", default_year)
         row_year: int | None = None
@@ -216,20 +220,23 @@ def load_peers(path: Path | str, department: str | None = None, year: int | None
             try:
                 row_year = int(str(getattr(raw_year, "raw", None) or raw_year).strip())
             except ValueError:
-                problems.add("bad_value", f"year '{raw_year}' is not a year", **where, subject=unit)
+                problems.add("bad_value", f"'{raw_year}' không phải một năm (year '{raw_year}' is not a year)", **where,
+                             subject=unit)
         p = _peer_value(fields.get("points"), "points", {**where, "subject": unit}, problems)
         c = _peer_value(fields.get("percent"), "percent", {**where, "subject": unit}, problems)
         if p is None and c is None and not problems:
-            problems.add("missing", f"'{unit}' has neither points nor percent", **where, subject=unit,
-                         hint="copy the figure the province published (điểm or chỉ số %)")
+            problems.add("missing", f"'{unit}' chưa có điểm (points) hay chỉ số (percent) ('{unit}' has neither points "
+                         f"nor percent)", **where, subject=unit,
+                         hint="chép số liệu tỉnh đã công bố (điểm hoặc chỉ số %)")
         parsed.append((unit, row_year, p, c, line))
     problems.raise_if_any()
     if year is not None:
         kept = [r for r in parsed if r[1] in (None, year)]
         if not kept:
             years = sorted({r[1] for r in parsed if r[1] is not None})
-            raise InputError(Problem("no_peers_for_year", f"no peer result for year {year} (the file has {', '.join(str(y) for y in years) or 'no year'})",
-                                     file=name, hint="use the peers of the assessment year"))
+            raise InputError(Problem("no_peers_for_year", f"không có kết quả các đơn vị cho năm {year}; tệp có năm "
+                                     f"{', '.join(str(y) for y in years) or '(không ghi năm)'} (no peer result for year {year})",
+                                     file=name, hint="dùng kết quả của năm đánh giá"))
     else:
         kept = parsed
     other_years = len(parsed) - len(kept)
@@ -238,15 +245,17 @@ def load_peers(path: Path | str, department: str | None = None, year: int | None
     elif all(r[2] is not None for r in kept):
         measure = "points"
     else:
-        raise InputError(Problem("mixed_measures", "some peers give only points and others only percent",
-                                 file=name, hint="give the same measure (points or percent) for every unit"))
+        raise InputError(Problem("mixed_measures", "có đơn vị chỉ ghi điểm, có đơn vị chỉ ghi chỉ số % "
+                                 "(some peers give only points and others only percent)",
+                                 file=name, hint="ghi cùng một loại số liệu (điểm hoặc %) cho mọi đơn vị"))
     seen: dict[str, int | None] = {}
     peers: list[Peer] = []
     excluded: list[str] = []
     for unit, _, p, c, line in kept:
         key = _norm_name(unit)
         if key in seen:
-            problems.add("duplicate_unit", f"'{unit}' appears twice (first at line {seen[key]})", file=name, line=line)
+            problems.add("duplicate_unit", f"'{unit}' ghi hai lần, lần đầu ở dòng {seen[key]} ('{unit}' appears twice)",
+                         file=name, line=line)
             continue
         seen[key] = line
         if department and same_unit(unit, department):
@@ -340,13 +349,19 @@ def rank_json(rank: Rank | None) -> dict[str, Any] | None:
 # ------------------------------------------------------------------ what-if
 
 
-def whatif(bundle: Bundle, ev: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None) -> dict[str, Any]:
-    """Before / after / delta for the total, every field and every node whose points changed (exact)."""
+def whatif(bundle: Bundle, ev: EvidenceFile, sets: Sequence[str], peers: PeerSet | None = None,
+           before: Scorecard | None = None) -> dict[str, Any]:
+    """Before / after / delta for the total, every field and every node whose points changed (exact).
+
+    ``before`` is the evidence's own scorecard when the caller already has it (the web application
+    keeps it), so that only the scorecard with the tried values is computed."""
     overrides: Overrides = overrides_from(list(sets))
     if not overrides:
-        raise InputError(Problem("nothing_to_try", "whatif needs at least one --set CODE=VALUE", subject="--set",
-                                 hint="e.g. parindex whatif EVIDENCE --set 7.3.4=60%"))
-    before = score(bundle, ev)
+        raise InputError(Problem("nothing_to_try", "whatif cần ít nhất một --set MÃ=GIÁ_TRỊ để thử "
+                                 "(whatif needs at least one --set CODE=VALUE)", subject="--set",
+                                 hint="ví dụ parindex whatif TỆP --set 7.3.4=60%"))
+    if before is None:
+        before = score(bundle, ev)
     after = score(bundle, ev, overrides)
     return compare_cards(before, after, overrides, peers)
 
@@ -527,17 +542,17 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
     """Read and check a scenarios CSV (header: optional ``id``, then CODE or CODE:evidence columns)."""
     path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"scenarios file '{name}' does not exist", file=name,
-                                 hint="kiểm tra lại đường dẫn và tên tệp (check the path and spelling)"))
-    if path.stat().st_size > MAX_SCENARIO_BYTES:
-        raise InputError(Problem("file_too_large", "scenarios file is larger than 1 GiB", file=name))
+    from scoring.core.safeio import check_input_file
+
+    if check_input_file(path, "tệp kịch bản").st_size > MAX_SCENARIO_BYTES:  # a regular file: no pipe, no /dev/zero
+        raise InputError(Problem("file_too_large", "tệp kịch bản lớn hơn 1 GiB (scenarios file is larger than 1 GiB)",
+                                 file=name, hint="tách thành nhiều tệp nhỏ (split the file)"))
     with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as handle:
         try:
             first = handle.readline()
         except UnicodeDecodeError:
-            raise InputError(Problem("bad_encoding", "the header is not valid UTF-8", file=name, line=1,
-                                     hint="save the CSV as UTF-8")) from None
+            raise InputError(Problem("bad_encoding", "dòng tiêu đề không phải UTF-8 (the header is not valid UTF-8)", file=name,
+                                     line=1, hint="trong Excel chọn Lưu dạng 'CSV UTF-8 (Comma delimited)'")) from None
     sep = _sniff(first)
     header = [nfc(h).strip() for h in next(csv.reader([first], delimiter=sep), [])]
     problems = ProblemList()
@@ -548,7 +563,7 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
     for col in header:
         where = {"file": name, "line": 1, "subject": col or "(empty)"}
         if col in seen:
-            problems.add("duplicate_column", f"column '{col}' appears twice", **where)
+            problems.add("duplicate_column", f"cột '{col}' có hai lần (column '{col}' appears twice)", **where)
             continue
         seen.add(col)
         if col.lower() == "id":
@@ -558,34 +573,39 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
         code, ev_name = code.strip(), ev_name.strip() or None
         if code not in bundle.rules:
             if code in index:
-                hint = "use its sub-criteria: " + ", ".join(c.code for c in index[code].children)
-                problems.add("unknown_column", f"'{code}' has sub-criteria; a column is one sub-criterion", **where,
-                             hint=hint)
+                hint = "dùng các tiêu chí thành phần: " + ", ".join(c.code for c in index[code].children)
+                problems.add("unknown_column", f"'{code}' có tiêu chí thành phần; mỗi cột là một tiêu chí thành phần "
+                             f"('{code}' has sub-criteria)", **where, hint=hint)
             else:
-                problems.add("unknown_column", f"column '{col}' is not 'id' nor a sub-criterion code", **where,
+                problems.add("unknown_column", f"cột '{col}' không phải 'id' hay mã tiêu chí thành phần "
+                             f"(column '{col}' is not 'id' nor a sub-criterion code)", **where,
                              hint=did_you_mean(code, list(bundle.rules) + ["id"])
-                             or "columns are id, CODE (e.g. 3.4.1) or CODE:evidence (e.g. 7.3.1:reuse_rate)")
+                             or "các cột là id, MÃ (ví dụ 3.4.1) hoặc MÃ:tên_số_liệu (ví dụ 7.3.1:reuse_rate)")
             continue
         rule = bundle.rules[code].rule
         if ev_name is not None and rule.spec(ev_name) is None:
             declared = [e.name for e in rule.evidence]
-            problems.add("unknown_column", f"'{code}' has no evidence named '{ev_name}'", **where,
-                         hint=did_you_mean(ev_name, declared) or f"this rule reads: {', '.join(declared)}")
+            problems.add("unknown_column", f"'{code}' không có số liệu tên '{ev_name}' ('{code}' has no evidence named "
+                         f"'{ev_name}')", **where,
+                         hint=did_you_mean(ev_name, declared) or f"tiêu chí này đọc: {', '.join(declared)}")
             continue
         if any(n == ev_name for _, n in groups.get(code, [])):
-            problems.add("duplicate_column", f"two columns set the same value of '{code}'", **where)
+            problems.add("duplicate_column", f"hai cột cùng đặt một giá trị của '{code}' (two columns set the same value)",
+                             **where)
             continue
         groups.setdefault(code, []).append((col, ev_name))
     if not header or (not groups and id_col is None):
-        problems.add("no_columns", "the header names no sub-criterion", file=name, line=1,
-                     hint="first line: id,3.4.1,7.3.4 (codes of sub-criteria)")
+        problems.add("no_columns", "dòng tiêu đề không có mã tiêu chí thành phần nào (the header names no sub-criterion)",
+                     file=name, line=1, hint="dòng đầu ví dụ: id,3.4.1,7.3.4 (mã các tiêu chí thành phần)")
     problems.raise_if_any()
     used = [(code, col) for code, cols in groups.items() for col, _ in cols]
     position = {col: i for i, col in enumerate(header)}
     ids, codes, labels = _read_cells(path, sep, len(header), [position[c] for _, c in used],
                                      position.get(id_col) if id_col is not None else None)
     if not ids:
-        raise InputError(Problem("no_scenarios", "the file has a header but no scenario rows", file=name, line=2))
+        raise InputError(Problem("no_scenarios", "tệp có dòng tiêu đề nhưng chưa có kịch bản nào "
+                                 "(the file has a header but no scenario rows)", file=name, line=2,
+                                 hint="mỗi dòng sau tiêu đề là một kịch bản"))
     out_codes: dict[str, list[np.ndarray]] = {}
     out_labels: dict[str, list[list[str]]] = {}
     for (code, _), c, lab in zip(used, codes, labels):
@@ -596,15 +616,19 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
 
 def _csv_error(name: str, message: str, width: int, sep: str) -> InputError:
     found = re.search(r"[Ll]ine:? (\d+)", message)
-    first = message.strip().splitlines()[0]
+    line = int(found.group(1)) if found else None
     if "unicode" in message.lower() or "utf-8" in message.lower():
-        return InputError(Problem("bad_encoding", "not valid UTF-8", file=name,
-                                  line=int(found.group(1)) if found else None, hint="save the CSV as UTF-8"))
+        return InputError(Problem("bad_encoding", "tệp không phải UTF-8 (not valid UTF-8)", file=name, line=line,
+                                  hint="trong Excel chọn Lưu dạng 'CSV UTF-8 (Comma delimited)'"))
     if "Expected Number of Columns" in message:
         got = re.search(r"Found: (\d+)", message)
-        first = f"a row has {got.group(1) if got else 'more'} cells, the header {width}"
-    return InputError(Problem("bad_csv", first, file=name, line=int(found.group(1)) if found else None,
-                              hint=f"every row needs {width} cells separated by '{sep}'; quote values that contain it"))
+        text = (f"dòng có {got.group(1) if got else 'nhiều'} ô, nhiều hơn {width} cột của tiêu đề "
+                f"(a row has more cells than the header's {width})")
+    else:
+        text = f"tệp CSV không đọc được (unreadable CSV): {message.strip().splitlines()[0]}"
+    return InputError(Problem("bad_csv", text, file=name, line=line,
+                              hint=f"mỗi dòng cần {width} ô cách nhau bởi '{sep}'; đặt giá trị chứa dấu này trong "
+                                   f"dấu nháy kép (every row needs {width} cells)"))
 
 
 def _read_cells(path: Path, sep: str, width: int, columns: list[int], id_pos: int | None
@@ -764,7 +788,8 @@ def batch_pools(scorer: VectorScorer, ev: EvidenceFile, scenarios: Scenarios
                                     subject=f"{code} (scenario {scenarios.ids[row]})", hint=p.hint))
         pools[code] = (pool, idx)
     if extra:
-        problems.append(Problem("more_problems", f"{extra} more bad values not listed", file=scenarios.file))
+        problems.append(Problem("more_problems", f"còn {extra} giá trị lỗi khác không liệt kê ({extra} more bad values not listed)",
+                                    file=scenarios.file))
     if problems:
         raise InputError(problems)
     return pools

@@ -15,17 +15,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from scoring.core.errors import DefinitionError, Problem, ProblemList
+from scoring.core.numbers import decimal_field
 from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
 PointsStatus = Literal["official", "illustrative"]
 
 
-def _decimal(value: Any) -> Any:
-    if isinstance(value, YamlFloat):
-        return Decimal(value.raw) if value.raw else Decimal(repr(float(value)))
-    if isinstance(value, bool):
-        raise ValueError("expected a number, not true/false")
-    return value
+_decimal = decimal_field  # points: by their YAML text, bounded
 
 
 class _Model(BaseModel):
@@ -42,6 +38,7 @@ class Node(_Model):
     source: str | None = None
     external: bool = False  # survey / province-supplied points, not self-assessed
     note: str | None = None
+    label: str | None = None  # the numbering as printed in the province's table ("II", "1", "a"), for display
     children: tuple[Node, ...] = ()
 
     _max = field_validator("max_points", mode="before")(lambda cls, v: _decimal(v))
@@ -106,6 +103,7 @@ class CriteriaSet(_Model):
     legal_basis: tuple[str, ...] = Field(min_length=1)
     note: str | None = None
     result_bands: tuple[Band, ...] = ()
+    result_bands_source: str | None = None  # where the result bands come from (a decision, or illustrative)
     adjustments: Adjustments = Adjustments()
     fields: tuple[Node, ...] = Field(min_length=1)
 

@@ -9,11 +9,14 @@ sentences that explain each lost point are computed in Python from that.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
+from scoring.core.unit import terms
 from scoring.core.criteria import CriteriaSet, Node
 from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
 from scoring.core.evidence import (
@@ -26,8 +29,12 @@ from scoring.core.evidence import (
     parse_value,
 )
 from scoring.core.durable import evaluator_for
+from scoring.core.levels import parse_level
 from scoring.core.rules import Branch, Bundle, CompiledRule, check_condition
 from scoring.core.scorecard import Adjustment, EvidenceRef, NodeResult, Scorecard, Total
+
+#: ``--set CODE=level:N`` (or ``mức N``): the N-th level as the rule lists them, for any kind of rule
+_LEVEL_SET = re.compile(r"^\s*(?:level|mức|muc)\s*:?\s*(\d+)\s*$", re.IGNORECASE)
 
 POINTS_QUANTUM = Decimal("0.01")
 #: values of --set (and scenario cells) meaning "does not arise this year"
@@ -62,13 +69,13 @@ Overrides = dict[str, dict[str | None, str]]  # code → {evidence name or None 
 def parse_set_option(text: str) -> tuple[str, str | None, str]:
     """``CODE=VALUE`` or ``CODE:evidence=VALUE`` → (code, evidence name or None, raw value)."""
     if "=" not in text:
-        raise InputError(Problem("bad_set", f"--set '{text}' has no '='", file="--set",
-                                 hint="write --set 3.4.1=98% (or CODE:evidence=VALUE)"))
+        raise InputError(Problem("bad_set", f"--set '{text}' thiếu dấu '=' (has no '=')", file="--set",
+                                 hint="viết --set 3.4.1=98% (hoặc MÃ:tên_số_liệu=GIÁ_TRỊ)"))
     left, _, raw = text.partition("=")
     code, _, name = left.strip().partition(":")
     if not raw.strip():
-        raise InputError(Problem("bad_set", f"--set '{text}' has no value", file="--set",
-                                 hint="write --set 3.4.1=98%"))
+        raise InputError(Problem("bad_set", f"--set '{text}' chưa có giá trị (has no value)", file="--set",
+                                 hint="viết --set 3.4.1=98%"))
     return code.strip(), (name.strip() or None), raw.strip()
 
 
@@ -93,6 +100,8 @@ def _where(ev: EvidenceFile, leaf: LeafEvidence | None, code: str, name: str | N
 def _parse(rule: CompiledRule, name: str, raw: Any, where: dict[str, Any], problems: ProblemList) -> Any:
     spec = rule.rule.spec(name)
     try:
+        if spec.type == "level":
+            return parse_level(rule.rule, raw)
         return parse_value(spec.type, raw)
     except ValueError_ as exc:
         problems.add("bad_value", f"'{name}' ({spec.description}): {exc}", **where, hint=exc.hint)
@@ -101,9 +110,12 @@ def _parse(rule: CompiledRule, name: str, raw: Any, where: dict[str, Any], probl
 
 def _value_ref(rule: CompiledRule, name: str, value: Any, ev: EvidenceFile, where: dict[str, Any]) -> EvidenceRef:
     spec = rule.rule.spec(name)
+    if spec.type == "level":  # the level chosen, in the province's words (the description lists them all)
+        return EvidenceRef(kind="value", name=name, text=f"Mức đạt được: mức {value} – {rule.rule.levels[value - 1].label}",
+                           file=ev.file, line=where.get("line"))
     unit = f" {spec.unit}" if spec.unit and spec.type not in ("rate",) else ""
     return EvidenceRef(kind="value", name=name, text=f"{spec.description}: {format_value(spec.type, value)}{unit}",
-                       file=ev.file, line=where.get("line"))
+                       file=ev.file, line=where.get("line"), cell=ev.cells.get(rule.rule.code, {}).get(name))
 
 
 def measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFile,
@@ -150,6 +162,9 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
     if primary_raw is not None and primary_raw.strip().lower() in NOT_APPLICABLE_WORDS:
         return Measure("not_applicable", na_reason="giá trị thử --set: không phát sinh", refs=refs,
                        measured_text="không phát sinh")
+    level_match = _LEVEL_SET.match(primary_raw) if primary_raw is not None else None
+    if level_match and r.kind != "level":
+        return _measure_listed_level(rule, int(level_match.group(1)), refs, set_where, problems)
     rate_override: Fraction | None = None
     from_set: set[str] = set()
     for name, raw in override.items():
@@ -165,6 +180,13 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                          **set_where, hint=f"sửa ngày của từng mục ở '{code}' trong tệp tài liệu kiểm chứng, hoặc thử "
                               f"--set {code}=na (edit the dates in the evidence file)")
             continue
+        reads = r.reads()
+        if name is None and len(reads) > 1:  # all/any rules: which item CODE=VALUE means is not for parindex to guess
+            items = ", ".join(f"{n} ({r.spec(n).description})" for n in reads)
+            problems.add("ambiguous_set", f"'{code}' chấm theo {len(reads)} số liệu; --set {code}={raw} không nói số liệu nào "
+                         f"('{code}' reads {len(reads)} items; say which one)", **set_where,
+                         hint=f"ghi --set {code}:TÊN={raw} với TÊN là một trong: {items}; ví dụ --set {code}:{reads[0]}={raw}")
+            continue
         target = name or r.primary
         if target not in declared:
             problems.add("unknown_evidence", f"--set: mục '{code}' không có số liệu tên '{target}' ('{code}' has no evidence named '{target}')", **set_where,
@@ -175,8 +197,8 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
             from_set.add(target)
             values[target] = parsed
             refs = [x for x in refs if x.name != target]
-            refs.append(EvidenceRef(kind="value", name=target,
-                                    text=f"{r.spec(target).description}: {format_value(r.spec(target).type, parsed)} (--set)"))
+            shown = _value_ref(rule, target, parsed, ev, set_where).text
+            refs.append(EvidenceRef(kind="value", name=target, text=f"{shown} (--set)"))
 
     if leaf is not None and leaf.not_applicable and not override:
         reason = leaf.justification or "đơn vị khai không phát sinh"
@@ -210,13 +232,20 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         v = Fraction(num, den)
         return Measure("ok", {"v": v}, v, f"{format_value('rate', v)} ({format_number(num)}/{format_number(den)})",
                        refs=refs)
-    if kind in ("threshold", "count", "external", "boolean"):
+    if kind == "level":
+        name = r.value
+        if name not in values:
+            return missing([name])
+        i = values[name]
+        text = f"mức {i}: {r.levels[i - 1].label}"
+        return Measure("ok", {"v": Fraction(i)}, i, text, refs=refs, details=[text])
+    if kind in ("threshold", "count", "external", "boolean", "points"):
         name = r.value
         if name not in values:
             return missing([name])
         value = values[name]
         spec = r.spec(name)
-        if kind == "external" and spec.type == "points" and value > rule.max_points:
+        if kind in ("external", "points") and spec.type == "points" and value > rule.max_points:
             problems.add("points_above_max", f"'{name}' = {value} lớn hơn điểm tối đa {rule.max_points} của '{code}' "
                          f"('{name}' = {value} is more than the maximum {rule.max_points} of '{code}')",
                          **(set_where if name in from_set else _where(ev, leaf, code, name)),
@@ -251,21 +280,21 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                        {k: v for k, v in given.items()}, text, details=details, refs=refs)
     if kind in ("all", "any"):
         absent = [n for n in r.reads() if n not in values]
-        if absent:
+        if absent and (kind == "all" or not _any_check_holds(r, values)):
             return missing(absent)
         fact: dict[str, Fraction] = {}
         details = []
         shown = []
         for i, check in enumerate(r.checks):
+            if check.evidence not in values or (check.value_from and check.value_from not in values):
+                # an `any` already met by another check: a blank item is "not shown", never missing
+                # evidence; its fact field gets a value that fails the check, so the met check decides
+                fact[f"c{i}"] = _failing(check_condition(i, check))
+                shown.append(f"{check.label}: (chưa khai)")
+                continue
             x = values[check.evidence]
             ref = values[check.value_from] if check.value_from else check.value
-            if isinstance(x, dt.date):
-                diff = Fraction((x - ref).days)  # type: ignore[operator]
-                fact[f"c{i}"] = diff
-            elif check.value_from is not None:
-                fact[f"c{i}"] = Fraction(x) - Fraction(ref)
-            else:
-                fact[f"c{i}"] = Fraction(int(x)) if isinstance(x, bool) else Fraction(x)
+            fact[f"c{i}"] = _check_fact(check, values)
             spec = r.spec(check.evidence)
             shown.append(f"{check.label}: {format_value(spec.type, x)}")
             if not check_condition(i, check).holds(fact):
@@ -273,6 +302,82 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                                + (f", so với {format_value('date', ref)}" if isinstance(ref, dt.date) else "") + ")")
         return Measure("ok", fact, values.get(r.primary), "; ".join(shown), details=details, refs=refs)
     raise AssertionError(kind)  # pragma: no cover
+
+
+def listed_levels(rule: CompiledRule) -> list[Branch]:
+    """The outcomes of a rule in the order its scale lists them (the top one first): what
+    ``--set CODE=level:N`` counts. Outcomes whose points are the measured value itself are left out."""
+    return [b for b in rule.branches if b.points is not None and b.label != "điểm âm (không hợp lệ)"
+            and b.label != "không có mức"]
+
+
+def _stand_in(rule: CompiledRule, branch: Branch) -> dict[str, Fraction] | None:
+    """A fact for which ``branch`` holds: one value per position among the thresholds, tried in turn."""
+    positions: list[list[Fraction]] = []
+    for field_name in rule.fields:
+        ts = rule.thresholds(field_name)
+        stand = ([Fraction(0), ts[0] / 2] if ts and ts[0] > 0 else []) + ([ts[0] - 1] if ts else [Fraction(0)])
+        for lo, hi in zip(ts, ts[1:]):
+            stand += [lo, (lo + hi) / 2]
+        if ts:
+            stand += [ts[-1], ts[-1] + 1]
+        positions.append(sorted(stand, key=lambda x: (x < 0, -x if x < 0 else 0)))
+    for combo in itertools.product(*positions):
+        fact = dict(zip(rule.fields, combo))
+        if branch.cond.holds(fact):
+            return fact
+    return None
+
+
+def _measure_listed_level(rule: CompiledRule, n: int, refs: list[EvidenceRef], where: dict[str, Any],
+                          problems: ProblemList) -> Measure:
+    levels = listed_levels(rule)
+    code = rule.code
+    if not levels:
+        problems.add("cannot_set", f"'{code}' chấm bằng số điểm nhập trực tiếp, không có mức để chọn "
+                     f"('{code}' takes points, not a level)", **where,
+                     hint=f"thử --set {code}=1,5 (số điểm từ 0 đến {format_number(Fraction(rule.max_points))})")
+        return Measure("missing", refs=refs)
+    if not 1 <= n <= len(levels):
+        shown = "; ".join(f"{i}. {b.label} ({format_number(Fraction(b.points))} điểm)" for i, b in enumerate(levels, 1))
+        problems.add("bad_value", f"--set {code}=level:{n}: '{code}' có {len(levels)} mức ({code} has "
+                     f"{len(levels)} levels)", **where, hint=f"chọn N từ 1 đến {len(levels)}: {shown}")
+        return Measure("missing", refs=refs)
+    branch = levels[n - 1]
+    fact = _stand_in(rule, branch)
+    if fact is None:  # pragma: no cover - a branch that never holds is refused at load
+        problems.add("cannot_set", f"mức {n} của '{code}' không đạt được với số liệu nào", **where)
+        return Measure("missing", refs=refs)
+    text = f"mức {n}: {branch.label}"
+    return Measure("ok", fact, fact.get("v"), text, refs=refs + [EvidenceRef(kind="value", name="level",
+                                                                                 text=f"{text} (--set)")],
+                   details=[f"{text} (--set)"])
+
+
+def _check_fact(check: Any, values: dict[str, Any]) -> Fraction:
+    x = values[check.evidence]
+    ref = values[check.value_from] if check.value_from else check.value
+    if isinstance(x, dt.date):
+        return Fraction((x - ref).days)
+    if check.value_from is not None:
+        return Fraction(x) - Fraction(ref)
+    return Fraction(int(x)) if isinstance(x, bool) else Fraction(x)
+
+
+def _any_check_holds(r: Any, values: dict[str, Any]) -> bool:
+    """Whether some check of an `any` rule whose items are all given holds (one is enough)."""
+    for i, check in enumerate(r.checks):
+        if check.evidence in values and (not check.value_from or check.value_from in values):
+            if check_condition(i, check).holds({f"c{i}": _check_fact(check, values)}):
+                return True
+    return False
+
+
+def _failing(cmp: Any) -> Fraction:
+    """A value for which ``cmp`` does not hold (the fact field of a check whose item is blank)."""
+    if cmp.op == "ne":
+        return cmp.value
+    return cmp.value - 1 if cmp.op in ("ge", "gt") else cmp.value + 1
 
 
 # ------------------------------------------------------------------ scoring
@@ -394,9 +499,13 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     # effective maxima after "không phát sinh" policies
     eff_max = effective_maxima(bundle, {code: m.status for code, m in measures.items()})
 
+    unit = terms(ev.unit_kind, ev.department)
     results: dict[str, NodeResult] = {}
     for code, rule in bundle.rules.items():
-        results[code] = _leaf_result(cset, index[code], rule, measures[code], fired.get(code), eff_max[code])
+        results[code] = _leaf_result(cset, index[code], rule, measures[code], fired.get(code), eff_max[code],
+                                     unit.noun)
+        if ev.cells.get(code):  # evidence read from a workbook: say where, in its terms
+            results[code] = results[code].model_copy(update={"cells": ev.cells[code]})
 
     def visit(node: Node) -> NodeResult:
         if node.is_leaf:
@@ -421,7 +530,8 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     self_leaves = [n for n in leaves if not n.external]
     ext_missing = any(n.outcome == "missing_evidence" for n in leaves if n.external)
     if ext_missing:
-        warnings.append("Chưa có điểm điều tra xã hội học (lĩnh vực 8) do tỉnh cung cấp: tổng điểm chưa đầy đủ.")
+        warnings.append("Chưa có điểm điều tra xã hội học (lĩnh vực 8) do tỉnh cung cấp: tổng điểm chưa đầy đủ; "
+                        "tổng điểm, chỉ số và nhóm xếp loại là tạm tính.")
     if claimed["bonus"] > bonus:
         warnings.append(f"Điểm thưởng đề nghị {_fmt_pts(claimed['bonus'])} vượt mức tối đa {_fmt_pts(bonus)}; "
                         f"chỉ tính {_fmt_pts(bonus)}.")
@@ -434,14 +544,14 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
                   bonus=bonus, penalty=penalty, bonus_claimed=claimed["bonus"], penalty_claimed=claimed["penalty"],
                   self_assessed_points=norm(sum((n.points for n in self_leaves), Decimal(0))),
                   self_assessed_max_points=norm(sum((n.max_points for n in self_leaves), Decimal(0))),
-                  external_missing=ext_missing, band=cset.band_of(exact_percent))
+                  external_missing=ext_missing, band=cset.band_of(exact_percent), provisional=ext_missing)
     shown_overrides = tuple(f"{c}{':' + n if n else ''}={v}" for c, d in overrides.items() for n, v in d.items())
     return Scorecard(criteria_set=cset.id, criteria_title=cset.title, points_status=cset.points_status,
                      department=ev.department, year=ev.year, evidence_file=ev.file,
                      constructed_example=ev.constructed_example,
                      nodes=tuple(results[n.code] for n in cset.walk()), total=total,
                      bonus_items=tuple(claims["bonus"]), penalty_items=tuple(claims["penalty"]),
-                     warnings=tuple(warnings), overrides=shown_overrides)
+                     warnings=tuple(warnings), overrides=shown_overrides, unit_kind=unit.kind)
 
 
 def _pct(points: Decimal, max_points: Decimal) -> Decimal | None:
@@ -460,16 +570,18 @@ def _guidance(r: Any, m: Measure, lost: Decimal, values: dict[str, str]) -> str 
     text = r.guidance.format(**values)
     if m.status == "missing":
         need = "; ".join(d.removeprefix("thiếu: ") for d in m.details) or "số liệu hợp lệ"
+        if r.kind == "external" and m.missing:
+            return f"Nhập điểm khi tỉnh công bố kết quả điều tra xã hội học ({need}). {text}"
         return f"Bổ sung số liệu và tài liệu kiểm chứng ({need}). {text}"
     return text
 
 
 def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, branch: Branch | None,
-                 eff_max: Decimal) -> NodeResult:
+                 eff_max: Decimal, unit: str = "Sở") -> NodeResult:
     r = rule.rule
     na = r.not_applicable
     band = None
-    guidance_values: dict[str, str] = {"title": node.title, "code": node.code, "target": rule.target,
+    guidance_values: dict[str, str] = {"unit": unit, "title": node.title, "code": node.code, "target": rule.target,
                                        "max_points": _fmt_pts(eff_max), "measured": m.measured_text or "",
                                        "points": "", "lost": "", "band": "", "details": "; ".join(m.details)}
     if m.status == "missing":
@@ -477,6 +589,9 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         outcome = "missing_evidence"
         need = "; ".join(m.details) or "số liệu không dùng được"
         reason = f"Thiếu số liệu/tài liệu kiểm chứng ({need}). Mất {_fmt_pts(eff_max)} điểm cho đến khi bổ sung."
+        if cset.is_external(node.code) and m.missing:
+            reason = (f"Chưa có kết quả điều tra xã hội học do tỉnh công bố ({need}): tạm tính 0/{_fmt_pts(eff_max)} "
+                      "điểm; đơn vị không tự bổ sung được.")
     elif m.status == "not_applicable":
         outcome = "not_applicable"
         if na.policy == "award_max":
@@ -500,7 +615,7 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         else:
             outcome = "partial"
         lost = eff_max - points
-        values = {"title": node.title, "code": node.code, "measured": m.measured_text or "", "target": rule.target,
+        values = {"unit": unit, "title": node.title, "code": node.code, "measured": m.measured_text or "", "target": rule.target,
                   "points": _fmt_pts(points), "max_points": _fmt_pts(eff_max), "lost": _fmt_pts(lost),
                   "band": band, "details": "; ".join(m.details) or (m.measured_text or "")}
         guidance_values = values
@@ -521,4 +636,6 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         guidance=_guidance(r, m, lost, guidance_values), details=tuple(m.details), evidence=tuple(m.refs),
         missing=tuple(m.missing), not_applicable_policy=na.policy if m.status == "not_applicable" else None,
         source=r.source or node.source, dossiers=m.dossiers,
+        basis_full=r.basis.full_points if r.basis else None, basis_lower=r.basis.lower_bands if r.basis else None,
+        basis_tag=r.basis.tag() if r.basis else None, basis_text=r.basis.text() if r.basis else None,
     )

@@ -25,9 +25,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scoring.core.errors import InputError, Problem
+from scoring.core.numbers import NumberTextError, check_number_text
 from scoring.core.yamlio import LineDict, YamlFloat, load_yaml, pydantic_problems
 
-ValueType = Literal["rate", "count", "number", "score", "points", "boolean", "date", "dated_items"]
+ValueType = Literal["rate", "count", "number", "score", "points", "boolean", "date", "dated_items", "level"]
 
 _TRUE = {"true", "yes", "có", "co", "x", "1", "đúng", "dung", "đạt", "y"}
 _FALSE = {"false", "no", "không", "khong", "0", "", "sai", "n", "chưa", "chua"}
@@ -93,6 +94,10 @@ def _to_fraction(value: Any) -> Fraction:
     if isinstance(value, str):
         text = _number_text(value)
         try:
+            check_number_text(text)
+        except NumberTextError as exc:
+            raise ValueError_(exc.english, exc.hint, vi=exc.vi) from None
+        try:
             dec = Decimal(text)
         except InvalidOperation:
             raise ValueError_(f"'{value}' is not a number", "viết chữ số, ví dụ 12 hoặc 12,5 (write digits)",
@@ -136,6 +141,10 @@ def parse_count(value: Any) -> int:
         if not re.fullmatch(r"-?\d+", text):
             raise ValueError_(f"'{value}' is not a whole number", "chỉ viết chữ số, ví dụ 4900 (write digits only)",
                               vi=f"'{value}' không phải số nguyên")
+        try:
+            check_number_text(text)
+        except NumberTextError as exc:
+            raise ValueError_(exc.english, exc.hint, vi=exc.vi) from None
         value = int(text)
     if isinstance(value, float):
         if not value.is_integer():
@@ -239,6 +248,11 @@ def parse_value(kind: ValueType, value: Any) -> Any:
         return parse_bool(value)
     if kind == "date":
         return parse_date(value)
+    if kind == "level":  # the level's number or words; checked against the rule's levels by the engine
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and not value.strip()):
+            raise ValueError_(f"expected a level's number or words, got {_what(value)}",
+                              "ghi số thứ tự của mức (1, 2, …) hoặc chữ của mức", vi="cần số thứ tự hoặc chữ của mức")
+        return value.strip() if isinstance(value, str) else value
     if kind == "dated_items":
         if not isinstance(value, dict):
             raise ValueError_("expected a list of items with their dates",
@@ -352,6 +366,9 @@ class EvidenceFile(BaseModel):
     year: int
     criteria_set: str
     constructed_example: bool = False
+    # what the unit is: "so" (Sở), "ban" (Ban Quản lý…), "khac" (another department-level body);
+    # absent: read from the name ("Sở …", "Ban …"), see scoring/core/unit.py
+    unit_kind: Literal["so", "ban", "khac"] | None = None
     prepared_by: str | None = None
     note: str | None = None
     evidence: dict[str, LeafEvidence] = Field(default_factory=dict)
@@ -360,6 +377,9 @@ class EvidenceFile(BaseModel):
     file: str = ""
     # notes added by tools that fill evidence in (e.g. indicators computed from dossiers)
     warnings: tuple[str, ...] = ()
+    # where each value was read in a workbook (bookkeeping like ``file``/``line``): code → key → "'Sheet'!H12";
+    # keys: an evidence name, "name|item" for a dated item, "#row", "#na", "#justification", "#documents"
+    cells: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("evidence", mode="before")
     @classmethod

@@ -21,22 +21,20 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from scoring.core.branches import And, Branch, Cmp, CompiledRule, Cond, Or
 from scoring.core.criteria import CriteriaSet, load_criteria
+from scoring.core.levels import level_key
 from scoring.core.errors import DefinitionError, Problem, ProblemList, did_you_mean
+from scoring.core.numbers import decimal_field
 from scoring.core.evidence import ValueType, format_number, format_percent, to_fraction
 from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
-TEMPLATE_FIELDS = {"title", "code", "measured", "target", "points", "max_points", "lost", "band", "details"}
+TEMPLATE_FIELDS = {"title", "code", "measured", "target", "points", "max_points", "lost", "band", "details", "unit"}
 MAX_BRANCHES = 32  # durable-rules fails when one fact matches more than 64 conditions
 MAX_CHECKS = 40  # durable-rules refuses facts with more than 255 properties
 
 
-def _dec(value: Any) -> Any:
-    if isinstance(value, YamlFloat):
-        return Decimal(value.raw)
-    if isinstance(value, bool):
-        raise ValueError("expected a number, not true/false")
-    return value
+_dec = decimal_field  # points: by their YAML text, bounded
 
 
 def _frac(value: Any) -> Any:
@@ -64,13 +62,53 @@ class EvidenceSpec(_Model):
 
 
 class BandSpec(_Model):
-    """Points awarded when the measure is at least ``min`` (and below the band above)."""
+    """One band of a scale, with exactly one bound.
 
-    min: Fraction
+    ``min`` (at least, "từ 98% trở lên") or ``above`` (strictly more, "trên 99%") for a scale where more is
+    better, listed from the highest bound down; ``max`` (at most, "không quá 1%") or ``below`` (strictly
+    less, "dưới 1%") for a scale where less is better, listed from the lowest bound up. A band holds when
+    its bound holds and the band listed before it does not.
+    """
+
+    min: Fraction | None = None
+    above: Fraction | None = None
+    max: Fraction | None = None
+    below: Fraction | None = None
     points: Decimal = Field(ge=0)
     label: str | None = None
-    _m = field_validator("min", mode="before")(lambda cls, v: _frac(v))
+    _m = field_validator("min", "above", "max", "below", mode="before")(
+        lambda cls, v: None if v is None else _frac(v))
     _p = field_validator("points", mode="before")(lambda cls, v: _dec(v))
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> BandSpec:
+        given = [k for k in ("min", "above", "max", "below") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a band has exactly one of 'min', 'above', 'max', 'below'"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def bound_key(self) -> str:
+        return next(k for k in ("min", "above", "max", "below") if getattr(self, k) is not None)
+
+    @property
+    def bound(self) -> Fraction:
+        return getattr(self, self.bound_key)
+
+    @property
+    def upward(self) -> bool:
+        """More is better (``min`` / ``above``)."""
+        return self.bound_key in ("min", "above")
+
+    def meeting_value(self, whole: bool = False) -> Fraction:
+        """A value inside this band's bound (the bound itself unless the bound is strict)."""
+        step = Fraction(1) if whole else Fraction(1, 10000)
+        return {"min": self.bound, "max": self.bound, "above": self.bound + step,
+                "below": max(self.bound - step, Fraction(0))}[self.bound_key]
+
+    def cond(self) -> Cmp:
+        return Cmp("v", {"min": "ge", "above": "gt", "max": "le", "below": "lt"}[self.bound_key], self.bound)
 
 
 class Check(_Model):
@@ -117,6 +155,31 @@ class DeadlineItem(_Model):
     due: dt.date
 
 
+BASIS_VI = {"seed": "mục tiêu trong kế hoạch của đơn vị (seed)", "decision": "quyết định của tỉnh",
+            "illustrative": "minh họa của parindex", "none": "không có (được hoặc không được điểm)"}
+BASIS_TAG = {"seed": "KH", "decision": "QĐ", "illustrative": "MH"}
+
+
+class Basis(_Model):
+    """Where a rule's numbers come from: the full-points threshold, and the lower bands (partial points)."""
+
+    full_points: Literal["seed", "decision", "illustrative"]
+    lower_bands: Literal["seed", "decision", "illustrative", "none"]
+
+    def tag(self) -> str:
+        """Short form shown beside the points: "KH/MH" = threshold from the plan, lower bands illustrative."""
+        head = BASIS_TAG[self.full_points]
+        return head if self.lower_bands == "none" else f"{head}/{BASIS_TAG[self.lower_bands]}"
+
+    def text(self) -> str:
+        return (f"Ngưỡng điểm tối đa: {BASIS_VI[self.full_points]}; các mức thấp hơn: {BASIS_VI[self.lower_bands]}.")
+
+
+BASIS_LEGEND = ("Căn cứ ngưỡng điểm (ghi cạnh điểm): KH = mục tiêu trong kế hoạch của đơn vị (seed); QĐ = quyết định "
+                "của tỉnh; MH = minh họa của parindex; dạng \"KH/MH\": ngưỡng điểm tối đa theo kế hoạch, các mức thấp hơn "
+                "minh họa.")
+
+
 class _RuleBase(_Model):
     code: str
     evidence: tuple[EvidenceSpec, ...] = Field(min_length=1)
@@ -125,6 +188,7 @@ class _RuleBase(_Model):
     guidance: str  # Vietnamese: what to do to win the points back
     target: str | None = None  # Vietnamese target text; derived from the rule when absent
     source: str | None = None
+    basis: Basis | None = None  # where the full-points threshold and the lower bands come from
     line: int | None = None  # where the rule starts in its file
 
     @field_validator("code", mode="before")
@@ -150,6 +214,7 @@ class _RuleBase(_Model):
 class _BandsMixin(_Model):
     bands: tuple[BandSpec, ...] = Field(min_length=1)
     else_points: Decimal = Decimal(0)
+    else_label: str | None = None  # the lowest level in the province's words, e.g. "Dưới 90%"
     _e = field_validator("else_points", mode="before")(lambda cls, v: _dec(v))
 
 
@@ -191,6 +256,8 @@ class BooleanRule(_RuleBase):
     value: str
     expect: bool = True
     points: Decimal | None = None  # default: the leaf's max_points
+    yes_label: str | None = None  # the earning answer in the province's words, e.g. "Không có sai phạm"
+    no_label: str | None = None
     else_points: Decimal = Decimal(0)
     _p = field_validator("points", "else_points", mode="before")(lambda cls, v: _dec(v))
 
@@ -227,6 +294,39 @@ class ExternalRule(_RuleBase):
         return [self.value]
 
 
+class LevelSpec(_Model):
+    """One level of a "choose a level" rule, in the province's words."""
+
+    label: str
+    points: Decimal = Field(ge=0)
+    source: str | None = None  # where the level is written (table row, guidance sentence)
+    _p = field_validator("points", mode="before")(lambda cls, v: _dec(v))
+
+
+class LevelRule(_RuleBase):
+    """The levels of a scale as written, each with its points; the evidence names the level reached.
+
+    The evidence item (type ``level``) holds the level's number counted from 1 as listed, or its text.
+    """
+
+    kind: Literal["level"]
+    value: str
+    levels: tuple[LevelSpec, ...] = Field(min_length=1)
+
+    def reads(self) -> list[str]:
+        return [self.value]
+
+
+class PointsRule(_RuleBase):
+    """Points entered directly (0 to the maximum), with the documents that justify them."""
+
+    kind: Literal["points"]
+    value: str
+
+    def reads(self) -> list[str]:
+        return [self.value]
+
+
 class _ChecksRule(_RuleBase):
     checks: tuple[Check, ...] = Field(min_length=1, max_length=MAX_CHECKS)
     points: Decimal | None = None
@@ -255,105 +355,17 @@ class AnyRule(_ChecksRule):
 
 
 Rule = Annotated[
-    Union[ThresholdRule, RatioRule, CountRule, BooleanRule, DeadlineRule, ExternalRule, AllRule, AnyRule],
+    Union[ThresholdRule, RatioRule, CountRule, BooleanRule, DeadlineRule, ExternalRule, AllRule, AnyRule,
+          LevelRule, PointsRule],
     Field(discriminator="kind"),
 ]
-RULE_KINDS = ("threshold", "ratio", "count", "boolean", "deadline", "external", "all", "any")
+RULE_KINDS = ("threshold", "ratio", "count", "boolean", "deadline", "external", "all", "any", "level", "points")
 
 
 class RulesFile(_Model):
     criteria_set: str
     field: str | None = None
     rules: tuple[Rule, ...]
-
-
-# ------------------------------------------------------------------ compiled form
-
-
-@dataclass(frozen=True)
-class Cmp:
-    field: str
-    op: str  # ge gt le lt eq ne
-    value: Fraction
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        x = fact[self.field]
-        return {"ge": x >= self.value, "gt": x > self.value, "le": x <= self.value,
-                "lt": x < self.value, "eq": x == self.value, "ne": x != self.value}[self.op]
-
-    def negate(self) -> Cmp:
-        neg = {"ge": "lt", "lt": "ge", "gt": "le", "le": "gt", "eq": "ne", "ne": "eq"}
-        return Cmp(self.field, neg[self.op], self.value)
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple[Any, ...]
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        return all(i.holds(fact) for i in self.items)
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Any, ...]
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        return any(i.holds(fact) for i in self.items)
-
-
-Cond = Union[Cmp, And, Or]
-
-
-def cmps(cond: Cond) -> list[Cmp]:
-    if isinstance(cond, Cmp):
-        return [cond]
-    return [c for item in cond.items for c in cmps(item)]
-
-
-@dataclass(frozen=True)
-class Branch:
-    """One mutually exclusive outcome of a rule."""
-
-    id: str
-    cond: Cond
-    points: Decimal | None  # None: the points are the measured value itself (external)
-    label: str  # Vietnamese, e.g. "từ 95% đến dưới 98%"
-    top: bool = False  # the branch that earns the maximum
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: Any  # one of the Rule models
-    max_points: Decimal
-    branches: tuple[Branch, ...]
-    fields: tuple[str, ...]  # names of the fact's numeric fields
-    target: str
-
-    @property
-    def code(self) -> str:
-        return self.rule.code
-
-    @property
-    def kind(self) -> str:
-        return self.rule.kind
-
-    def thresholds(self, field_name: str) -> list[Fraction]:
-        return sorted({c.value for b in self.branches for c in cmps(b.cond) if c.field == field_name})
-
-    def select(self, fact: dict[str, Fraction]) -> Branch:
-        """Reference (pure Python, exact) choice of the branch that holds."""
-        hits = [b for b in self.branches if b.cond.holds(fact)]
-        if not hits:
-            raise DefinitionError(Problem("no_rule_fired", "no branch holds for this fact; every rule needs a "
-                                          "catch-all branch", subject=self.code,
-                                          hint="check that the bands cover every possible value"))
-        if len(hits) > 1:
-            raise DefinitionError(Problem("branches_not_exclusive",
-                                          f"{len(hits)} branches hold for one fact ({', '.join(b.id for b in hits)}); "
-                                          "exactly one must", subject=self.code,
-                                          hint="bands must not overlap and need a catch-all"))
-        return hits[0]
 
 
 @dataclass
@@ -391,19 +403,39 @@ def _at_least(rule: Any, x: Fraction) -> str:
     return f"từ {_show(rule, x)} trở lên"
 
 
+def _bound_text(rule: Any, band: BandSpec) -> str:
+    x = band.bound
+    return {"min": _at_least(rule, x), "above": f"trên {_show(rule, x)}",
+            "max": f"từ {_show(rule, x)} trở xuống", "below": f"dưới {_show(rule, x)}"}[band.bound_key]
+
+
+def _between_text(rule: Any, band: BandSpec, before: BandSpec) -> str:
+    """The words for "this band's bound holds and the one listed before does not"."""
+    if band.upward:  # lower bound from this band, upper from the one before
+        lo = f"từ {_show(rule, band.bound)}" if band.bound_key == "min" else f"trên {_show(rule, band.bound)}"
+        hi = f"dưới {_show(rule, before.bound)}" if before.bound_key == "min" else _show(rule, before.bound)
+    else:  # upper bound from this band, lower from the one before
+        lo = f"trên {_show(rule, before.bound)}" if before.bound_key == "max" else f"từ {_show(rule, before.bound)}"
+        hi = _show(rule, band.bound) if band.bound_key == "max" else f"dưới {_show(rule, band.bound)}"
+    return f"{lo} đến {hi}"
+
+
 def _band_branches(rule: Any, bands: tuple[BandSpec, ...], else_points: Decimal) -> list[Branch]:
     out: list[Branch] = []
     for i, band in enumerate(bands):
-        lo = Cmp("v", "ge", band.min)
         if i == 0:
-            cond: Cond = lo
-            label = band.label or _at_least(rule, band.min)
+            cond: Cond = band.cond()
+            label = band.label or _bound_text(rule, band)
         else:
-            cond = And((lo, Cmp("v", "lt", bands[i - 1].min)))
-            label = band.label or f"từ {_show(rule, band.min)} đến dưới {_show(rule, bands[i - 1].min)}"
+            cond = And((band.cond(), bands[i - 1].cond().negate()))
+            label = band.label or _between_text(rule, band, bands[i - 1])
         out.append(Branch(f"b{i}", cond, band.points, label, top=(i == 0)))
-    out.append(Branch("else", Cmp("v", "lt", bands[-1].min), else_points,
-                      f"dưới {_show(rule, bands[-1].min)}"))
+    last = bands[-1]
+    neg = last.cond().negate()
+    else_label = getattr(rule, "else_label", None) or {
+        "ge": f"dưới {_show(rule, last.bound)}", "gt": f"từ {_show(rule, last.bound)} trở xuống",
+        "le": f"trên {_show(rule, last.bound)}", "lt": f"từ {_show(rule, last.bound)} trở lên"}[last.cond().op]
+    out.append(Branch("else", neg, else_points, else_label))
     return out
 
 
@@ -424,7 +456,7 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
     if kind in ("threshold", "ratio", "count") or (kind == "external" and rule.bands):
         branches = _band_branches(rule, rule.bands, rule.else_points)
         fields: tuple[str, ...] = ("v",)
-        target = rule.target or _at_least(rule, rule.bands[0].min)
+        target = rule.target or rule.bands[0].label or _bound_text(rule, rule.bands[0])
     elif kind == "external":
         branches = [Branch("given", Cmp("v", "ge", Fraction(0)), None, "điểm do tỉnh cung cấp", top=False),
                     # never reached (negative points are refused when read) but keeps the rule total
@@ -434,10 +466,33 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
     elif kind == "boolean":
         want = Fraction(int(rule.expect))
         pts = rule.points if rule.points is not None else max_points
-        branches = [Branch("yes", Cmp("v", "eq", want), pts, "có" if rule.expect else "không", top=True),
-                    Branch("else", Cmp("v", "ne", want), rule.else_points, "không" if rule.expect else "có")]
+        yes = rule.yes_label or ("có" if rule.expect else "không")
+        branches = [Branch("yes", Cmp("v", "eq", want), pts, yes, top=True),
+                    Branch("else", Cmp("v", "ne", want), rule.else_points,
+                           rule.no_label or ("không" if rule.expect else "có"))]
         fields = ("v",)
-        target = rule.target or ("có" if rule.expect else "không")
+        target = rule.target or yes
+    elif kind == "level":
+        # the fact is the level's number (1 … n); each level covers [i, i + 1) so that the
+        # branches cover every possible fact (durable.covers_every_fact proves it at load)
+        n = len(rule.levels)
+        branches = []
+        for i, lv in enumerate(rule.levels, 1):
+            parts = [Cmp("v", "ge", Fraction(i if n > 1 else 0))] if i > 1 or n == 1 else []
+            parts += [Cmp("v", "lt", Fraction(i + 1))] if i < n else []
+            cond: Cond = parts[0] if len(parts) == 1 else And(tuple(parts))
+            branches.append(Branch(f"l{i}", cond, lv.points, lv.label, top=lv.points == max_points))
+        if n == 1:  # keep the rule total for impossible facts below 0
+            branches.append(Branch("else", Cmp("v", "lt", Fraction(0)), Decimal(0), "không có mức"))
+        fields = ("v",)
+        best = max(rule.levels, key=lambda lv: lv.points)
+        target = rule.target or best.label
+    elif kind == "points":
+        branches = [Branch("given", Cmp("v", "ge", Fraction(0)), None, "điểm đơn vị tự chấm", top=False),
+                    # never reached (negative points are refused when read) but keeps the rule total
+                    Branch("else", Cmp("v", "lt", Fraction(0)), Decimal(0), "điểm âm (không hợp lệ)")]
+        fields = ("v",)
+        target = rule.target or f"{format_number(Fraction(max_points))} điểm, có tài liệu kiểm chứng"
     elif kind == "deadline":
         n = Fraction(len(rule.items))
         on_time = rule.on_time_points if rule.on_time_points is not None else max_points
@@ -490,6 +545,7 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
     expected_types: dict[str, tuple[str, ...]] = {
         "threshold": ("rate", "number", "score"), "count": ("count",), "boolean": ("boolean",),
         "deadline": ("dated_items",), "external": ("points", "score", "rate", "number"),
+        "level": ("level",), "points": ("points",),
     }
     if rule.kind in expected_types:
         spec = rule.spec(rule.value)
@@ -513,10 +569,17 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
         if band.points > maxp:
             problems.add("points_above_max", f"band {i + 1} gives {band.points} points; '{code}' is worth {maxp}",
                          **where)
-        if i and band.min >= bands[i - 1].min:
+        if i and band.upward != bands[i - 1].upward:
             problems.add("bands_not_ordered",
-                         f"band {i + 1} (min {format_number(band.min)}) must be lower than band {i} (min {format_number(bands[i - 1].min)})",
-                         **where, hint="list bands from the highest 'min' to the lowest")
+                         f"band {i + 1} uses '{band.bound_key}' but band {i} uses '{bands[i - 1].bound_key}'",
+                         **where, hint="use min/above (more is better) or max/below (less is better) in every band")
+        elif i and not _band_after(bands[i - 1], band):
+            word = "lower" if band.upward else "higher"
+            problems.add("bands_not_ordered",
+                         f"band {i + 1} ({band.bound_key} {format_number(band.bound)}) must be {word} than band {i} "
+                         f"({bands[i - 1].bound_key} {format_number(bands[i - 1].bound)})",
+                         **where, hint=("list bands from the highest 'min' to the lowest" if band.upward
+                                        else "list 'max'/'below' bands from the lowest bound to the highest"))
         if i and band.points > bands[i - 1].points:
             problems.add("bands_not_ordered", f"band {i + 1} gives more points than the band above it", **where)
     if bands and getattr(rule, "else_points", Decimal(0)) > bands[-1].points:
@@ -529,6 +592,17 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
         value = getattr(rule, key, None)
         if value is not None and value > maxp:
             problems.add("points_above_max", f"{key} {value} is above the maximum {maxp} of '{code}'", **where)
+    if rule.kind == "level":
+        labels = [level_key(lv.label) for lv in rule.levels]
+        for i, lv in enumerate(rule.levels, 1):
+            if lv.points > maxp:
+                problems.add("points_above_max", f"level {i} ('{lv.label}') gives {lv.points} points; '{code}' is "
+                             f"worth {maxp}", **where, hint="fix the level's points or max_points in the criteria")
+            if labels.count(labels[i - 1]) > 1 and labels.index(labels[i - 1]) == i - 1:
+                problems.add("duplicate_item", f"level '{lv.label}' appears twice", **where,
+                             hint="give each level its own words")
+        if len(rule.levels) > MAX_BRANCHES - 1:
+            problems.add("too_many_bands", f"more than {MAX_BRANCHES - 1} levels", **where)
     if rule.kind == "deadline":
         labels = [i.label for i in rule.items]
         for dup in sorted({x for x in labels if labels.count(x) > 1}):
@@ -577,6 +651,35 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
             if target not in siblings:
                 problems.add("bad_redistribution", f"'{target}' is not a sibling of '{code}'", **where,
                              hint=did_you_mean(target, siblings) or "points can only move to siblings")
+
+
+def _band_after(before: BandSpec, band: BandSpec) -> bool:
+    """Does ``band`` hold for some value ``before`` does not (the bands narrow down in order)?"""
+    a, b = before.bound, band.bound
+    if band.upward:  # "≥ 98%" may follow "> 98%" (then it means exactly 98%), not the other way round
+        return b < a or (b == a and before.bound_key == "above" and band.bound_key == "min")
+    return b > a or (b == a and before.bound_key == "below" and band.bound_key == "max")
+
+
+def has_lower_bands(rule: CompiledRule) -> bool:
+    """Whether some branch other than the top one gives points (partial credit)."""
+    return any(not b.top and b.points is not None and b.points > 0 for b in rule.branches)
+
+
+def _check_basis(rule: CompiledRule, where: dict[str, Any], problems: ProblemList) -> None:
+    basis = rule.rule.basis
+    if basis is None:
+        return
+    lower = has_lower_bands(rule)
+    if basis.lower_bands == "none" and lower:
+        problems.add("basis_mismatch", "basis says lower_bands: none, but the rule gives partial points below the top",
+                     **where, hint="say where the lower bands come from: seed, decision or illustrative")
+    elif basis.lower_bands != "none" and not lower:
+        problems.add("basis_mismatch", f"basis says lower_bands: {basis.lower_bands}, but the rule has no partial "
+                     "points below the top", **where, hint="write lower_bands: none")
+    if rule.kind == "external" and not getattr(rule.rule, "bands", ()) and basis.full_points == "seed":
+        problems.add("basis_mismatch", "points given by the province (external, no bands) have no seed threshold",
+                     **where, hint="write full_points: decision or illustrative")
 
 
 def _check_thresholds(rule: CompiledRule, where: dict[str, Any], problems: ProblemList) -> None:
@@ -645,7 +748,7 @@ _RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
 #: every key a rules file may use, for "did you mean" on a misspelt one
 KNOWN_RULE_KEYS = sorted(set().union(*(m.model_fields for m in (
     ThresholdRule, RatioRule, CountRule, BooleanRule, DeadlineRule, ExternalRule, AllRule, Check,
-    EvidenceSpec, BandSpec, NotApplicable, DeadlineItem, RulesFile))))
+    EvidenceSpec, BandSpec, NotApplicable, DeadlineItem, RulesFile, Basis, LevelRule, LevelSpec, PointsRule))))
 
 
 def default_dirs() -> tuple[Path, Path]:
@@ -669,16 +772,18 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
     rdir = Path(rules_dir) if rules_dir else default_r
     for d, what in ((cdir, "criteria"), (rdir, "rules")):
         if not d.is_dir():
-            raise DefinitionError(Problem("folder_not_found", f"{what} folder '{d}' does not exist", file=str(d),
-                                          hint=f"pass --{what} with an existing folder"))
+            raise DefinitionError(Problem("folder_not_found", f"không có thư mục '{d}' ({what} folder '{d}' does not "
+                                          f"exist)", file=str(d), hint=f"chỉ --{what} tới một thư mục có thật"))
     sets = available_sets(cdir)
     if not sets:
-        raise DefinitionError(Problem("no_criteria", f"no criteria set (*.yaml) in '{cdir}'", file=str(cdir)))
+        raise DefinitionError(Problem("no_criteria", f"thư mục '{cdir}' không có bộ tiêu chí nào (*.yaml) "
+                                      f"(no criteria set in '{cdir}')", file=str(cdir)))
     if set_id is None:
         set_id = sets[-1] if len(sets) == 1 else _latest(cdir, sets)
     if set_id not in sets:
-        raise DefinitionError(Problem("unknown_criteria_set", f"criteria set '{set_id}' is not in '{cdir}'",
-                                      file=str(cdir), hint=did_you_mean(set_id, sets) or f"available: {', '.join(sets)}"))
+        raise DefinitionError(Problem("unknown_criteria_set", f"không có bộ tiêu chí '{set_id}' trong '{cdir}' "
+                                      f"(criteria set '{set_id}' is not in '{cdir}')",
+                                      file=str(cdir), hint=did_you_mean(set_id, sets) or f"các bộ có: {', '.join(sets)}"))
     cset = load_criteria(cdir / f"{set_id}.yaml")
     problems = ProblemList()
     set_rules_dir = rdir / set_id if (rdir / set_id).is_dir() else rdir
@@ -715,6 +820,7 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
         if node is not None and node.is_leaf:
             compiled[rule.code] = compile_rule(rule, node.max_points)
             _check_thresholds(compiled[rule.code], where, problems)
+            _check_basis(compiled[rule.code], where, problems)
     for leaf in cset.leaves():
         if leaf.code not in first_seen:
             problems.add("missing_rule", f"sub-criterion '{leaf.code}' ({leaf.title}) has no rule",

@@ -5,8 +5,8 @@
   and ``import-evidence`` (xlsx → YAML); YAML → xlsx → YAML gives the same evidence;
 * the official self-scoring table (:func:`scorecard_xlsx`): leaves hold values, subtotals are real
   Excel formulas, plus a sheet of lost points;
-* ``import-criteria``: a province's criteria table (code, title, maximum points) → a criteria file
-  checked like any other, with a rules skeleton that ``parindex check`` reports as incomplete.
+* ``import-criteria`` lives in :mod:`scoring.inputs.criteria_table` (a province's criteria table →
+  criteria file and rules that score at once).
 
 openpyxl is imported inside the functions so that ``parindex --help`` stays fast.
 """
@@ -43,6 +43,10 @@ from scoring.core.yamlio import nfc
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
+#: columns and rows a sheet of the Office's workbooks may reach (templates, appraisal and criteria tables use
+#: about 15 columns); beyond, openpyxl would create millions of empty cells while reading
+MAX_COLUMNS = 200
+MAX_SHEET_ROWS = 100_000
 HEADER_SCAN_ROWS = 30
 
 INSTRUCTIONS = "Hướng dẫn"
@@ -52,8 +56,9 @@ FIELD_SHEET = "Lĩnh vực {code}"
 #: Vietnamese label of each evidence value type, written in the "Kiểu giá trị" column.
 TYPE_VI: dict[str, str] = {
     "rate": "tỷ lệ (%)", "count": "số nguyên", "number": "số", "score": "điểm số", "points": "điểm",
-    "boolean": "có/không", "date": "ngày", "dated_items": "ngày (theo kỳ)",
+    "boolean": "có/không", "date": "ngày", "dated_items": "ngày (theo kỳ)", "level": "chọn mức",
 }
+LEVELS_SHEET = "Danh sách mức"  # hidden: the choices of each "choose a level" rule, for the drop-downs
 _NUMERIC = ("rate", "count", "number", "score", "points")
 
 FILL_INPUT = "FFF9E5"  # pale yellow: "type here"
@@ -110,6 +115,7 @@ INFO_LABELS: dict[str, str] = {
     "prepared_by": "Người lập",
     "constructed_example": "Ví dụ dựng sẵn",
     "note": "Ghi chú chung",
+    "unit_kind": "Loại đơn vị (so / ban / khac)",
 }
 
 EXTRA_ROWS = 5  # blank rows at the end of each field sheet for more documents
@@ -150,6 +156,7 @@ class _Row:
     justification: str | None = None
     note: str | None = None
     first: bool = False
+    choices: str | None = None  # drop-down range of a "choose a level" value
 
 
 _MISSING = object()
@@ -190,6 +197,8 @@ def _cell_for(kind: str, raw: Any) -> tuple[Any, str | None]:
         return ("có" if parsed else "không"), None
     if kind == "date":
         return parsed, "DD/MM/YYYY"
+    if kind == "level":
+        return parsed, "@"
     raise ValueError(kind)
 
 
@@ -329,11 +338,14 @@ def evidence_workbook(bundle: Any, ev: EvidenceFile | None = None, department: s
     wb = Workbook()
     info = wb.active
     info.title = INSTRUCTIONS
-    ids_range = _write_instructions(info, cset, ev, department)
+    ids_range = _write_instructions(info, cset, ev, department, frozenset(r.kind for r in bundle.rules.values()))
+    choices = _write_levels_sheet(wb, bundle)
     for fnode in cset.fields:
         ws = wb.create_sheet(FIELD_SHEET.format(code=fnode.code))
-        _write_field_sheet(ws, bundle, fnode, ev)
+        _write_field_sheet(ws, bundle, fnode, ev, choices)
     _write_claims_sheet(wb.create_sheet(CLAIMS), cset, ev, ids_range)
+    if LEVELS_SHEET in wb.sheetnames:
+        wb.move_sheet(LEVELS_SHEET, offset=len(wb.sheetnames))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -421,7 +433,8 @@ def _auto_height(ws: Any, row: int, min_lines: int = 1) -> None:
     ws.row_dimensions[row].height = max(15.0, 13.5 * lines + 3)
 
 
-def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department: str | None) -> str:
+def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department: str | None,
+                        kinds: frozenset[str] = frozenset()) -> str:
     """Fill the instructions sheet; return the range holding the bonus/penalty ids (for a drop-down)."""
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -443,6 +456,7 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
         "prepared_by": ev.prepared_by if ev else None,
         "constructed_example": ("có" if ev.constructed_example else "không") if ev else "không",
         "note": ev.note if ev else None,
+        "unit_kind": ev.unit_kind if ev else None,
     }
     row = 4
     ws.cell(row=row - 1, column=1, value="THÔNG TIN CHUNG").font = st["bold"]
@@ -482,13 +496,19 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
         "Cột «Giá trị»: tỷ lệ nhập 98% (hoặc 0,98); số nhập bằng chữ số (4900, không viết «bốn nghìn chín trăm»); "
         "ngày nhập dd/mm/yyyy, ví dụ 15/07/2025; ô có/không chọn «có» hoặc «không» trong danh sách.",
         "Dòng có cột «Mục / kỳ» (báo cáo quý I, 6 tháng…): nhập ngày gửi của từng kỳ; để trống nếu chưa gửi.",
+        *(["Ô kiểu «chọn mức»: bấm vào ô và chọn một mức trong danh sách (đúng như bảng tiêu chí của tỉnh), hoặc "
+           "ghi số thứ tự của mức (1, 2, …)."] if "level" in kinds else []),
+        *(["Ô kiểu «điểm» của tiêu chí chấm trực tiếp: nhập số điểm tự chấm (0 đến điểm tối đa) và ghi văn bản kiểm "
+           "chứng trên cùng dòng; điểm không có văn bản dễ bị Hội đồng thẩm định không công nhận."]
+          if "points" in kinds else []),
         "Văn bản kiểm chứng (số hiệu, ngày ban hành, cơ quan ban hành, trích yếu, tệp) ghi trên dòng của số liệu mà văn bản "
         "chứng minh. Nhiều văn bản hơn số dòng: dùng các dòng trống cuối trang, ghi Mã tiêu chí, để trống «Tên số liệu» và "
         "«Giá trị» (ghi «Mục / kỳ» nếu văn bản chứng minh cho một kỳ).",
         "Tiêu chí không phát sinh trong năm: ghi «có» ở cột «Không phát sinh» và nêu lý do ở cột «Giải trình không phát sinh» "
         "(kèm văn bản nếu có), trên dòng đầu của tiêu chí.",
         "Không sửa các cột Mã, Tên số liệu, Mục / kỳ, Kiểu giá trị và dòng tiêu đề cột; không gộp ô (merge); không dùng công "
-        "thức (=…) – nhập chính giá trị. Trang tính được khóa cấu trúc, không đặt mật khẩu (Review → Unprotect Sheet nếu cần).",
+        "thức (=…) – nhập chính giá trị. Trang tính được khóa cấu trúc, không đặt mật khẩu (nếu cần mở khóa: thẻ Xem lại → Bỏ bảo vệ trang tính; "
+        "Excel tiếng Anh: Review → Unprotect Sheet).",
         "Điểm thưởng, điểm phạt: trang «Thưởng - phạt», mỗi dòng một mục theo danh mục dưới đây.",
         "Chấm điểm: parindex score tep.xlsx; giải thích điểm bị mất: parindex explain tep.xlsx; "
         "chuyển sang YAML: parindex import-evidence tep.xlsx -o tep.yaml.",
@@ -555,7 +575,28 @@ def _validations(ws: Any) -> dict[str, Any]:
     }
 
 
-def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None) -> None:
+def _write_levels_sheet(wb: Any, bundle: Any) -> dict[str, str]:
+    """A hidden sheet with the levels of every "choose a level" rule, one column each; returns
+    code → the range its drop-down lists (labels may hold commas, so they cannot be inline)."""
+    from openpyxl.utils import get_column_letter
+
+    level_rules = [r for r in bundle.rules.values() if r.kind == "level"]
+    if not level_rules:
+        return {}
+    ws = wb.create_sheet(LEVELS_SHEET)
+    ws.sheet_state = "hidden"
+    out: dict[str, str] = {}
+    for j, rule in enumerate(level_rules, 1):
+        letter = get_column_letter(j)
+        ws.cell(row=1, column=j, value=rule.code)
+        for i, lv in enumerate(rule.rule.levels, 2):
+            ws.cell(row=i, column=j, value=lv.label)
+        out[rule.code] = f"'{LEVELS_SHEET}'!${letter}$2:${letter}${len(rule.rule.levels) + 1}"
+    return out
+
+
+def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None,
+                       choices: dict[str, str] | None = None) -> None:
     from openpyxl.utils import get_column_letter
 
     st = _styles()
@@ -572,6 +613,9 @@ def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None
     _header_row(ws, head, EV_COLUMNS, st)
     col = {c.key: i for i, c in enumerate(EV_COLUMNS, 1)}
     ws.column_dimensions[get_column_letter(col["original"])].hidden = True
+    # the evidence ids (on_time, initiatives) are parindex's keys, not words for the clerk: hidden, like the
+    # original values; the clerk reads 'Nội dung cần nhập' beside each value
+    ws.column_dimensions[get_column_letter(col["name"])].hidden = True
     dvs = _validations(ws)
     leaves = [n for n in cset.leaves() if n.code.split(".")[0] == fnode.code]
     row = head + 1
@@ -579,6 +623,8 @@ def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None
         rule = bundle.rules[node.code]
         leaf = ev.evidence.get(node.code) if ev else None
         for r in _leaf_rows(rule, node, leaf, rule.target):
+            if r.type == "level" and choices:
+                r.choices = choices.get(node.code)
             _write_ev_row(ws, row, r, col, dvs, st)
             _auto_height(ws, row)
             row += 1
@@ -635,7 +681,17 @@ def _write_ev_row(ws: Any, row: int, r: _Row, col: dict[str, int], dvs: dict[str
         elif r.has_value:
             original = _original_text(r.value)  # present but empty in the YAML (null / "")
         c = put("value", cell_value, editable=True, fmt=fmt)
-        dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
+        if kind == "level":
+            if r.choices:
+                from openpyxl.worksheet.datavalidation import DataValidation
+
+                dv = DataValidation(type="list", formula1=r.choices, allow_blank=True, showErrorMessage=True,
+                                    errorStyle="stop", errorTitle="Chọn mức",
+                                    error="Chọn một mức trong danh sách (hoặc ghi số thứ tự của mức).")
+                ws.add_data_validation(dv)
+                dv.add(c.coordinate)
+        else:
+            dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
         put("original", original, font="grey")
     else:
         put("value", None)

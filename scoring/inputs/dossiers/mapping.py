@@ -318,21 +318,24 @@ def parse_period(text: str) -> Period:
     """``2025-01-01..2025-12-31``, ``01/01/2025..31/12/2025`` or a year ``2025``."""
     raw = text.strip()
     if re.fullmatch(r"\d{4}", raw):
+        if not 1900 <= int(raw) <= 2100:
+            raise InputError(Problem("bad_period", f"--period: năm {raw} không hợp lệ (year {raw} is out of range)",
+                                     subject="--period", hint="viết năm đánh giá, ví dụ --period 2025"))
         return Period.year(int(raw))
     left, sep, right = raw.partition("..")
     if not sep:
-        raise InputError(Problem("bad_period", f"--period '{text}' is not FROM..TO", subject="--period",
-                                 hint="write e.g. --period 2025-01-01..2025-12-31 or --period 2025"))
+        raise InputError(Problem("bad_period", f"--period '{text}' không có dạng TỪ..ĐẾN (is not FROM..TO)", subject="--period",
+                                 hint="ví dụ --period 2025-01-01..2025-12-31 hoặc --period 2025"))
     dates = []
     for part in (left, right):
         kind, day = scalar_day(part)
         if kind != OK:
-            raise InputError(Problem("bad_period", f"--period: '{part.strip()}' is not a date", subject="--period",
-                                     hint="write dates as yyyy-mm-dd or dd/mm/yyyy"))
+            raise InputError(Problem("bad_period", f"--period: '{part.strip()}' không phải ngày tháng (is not a date)", subject="--period",
+                                     hint="viết ngày dạng yyyy-mm-dd hoặc dd/mm/yyyy"))
         dates.append(from_day(day))
     if dates[0] > dates[1]:
-        raise InputError(Problem("bad_period", f"--period starts after it ends ({text})", subject="--period",
-                                 hint="write the earlier date first"))
+        raise InputError(Problem("bad_period", f"--period: ngày bắt đầu sau ngày kết thúc ({text}) (starts after it ends)", subject="--period",
+                                 hint="viết ngày sớm hơn trước"))
     return Period(dates[0], dates[1])
 
 

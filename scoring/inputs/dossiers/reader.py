@@ -763,6 +763,9 @@ def open_sheet(path: Path, tm: TableMapping) -> tuple[Any, Any, str]:
         raise InputError(Problem("bad_xlsx" if start.strip() else "empty_file",
                                  "tệp có đuôi .xlsx nhưng không phải bảng tính Excel (not an XLSX workbook)"
                                  if start.strip() else "tệp rỗng (empty file)", file=name, hint=hint))
+    from scoring.core.safeio import check_workbook
+
+    check_workbook(path, name, max_rows=1_048_576, max_columns=1_000, formulas=True)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:

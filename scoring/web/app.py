@@ -1,0 +1,141 @@
+"""The application factory: store, middleware (Host check, CSRF cookie), error pages, routes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from scoring import api
+
+from ..store.db import Store
+from .config import WebConfig
+from .problems import problems_body
+from .security import CSRF_COOKIE, BadForm, CsrfError, HostCheck, TooLarge, new_token
+from .service import Service, WebError
+
+HERE = Path(__file__).parent
+log = logging.getLogger("parindex.web")
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB"
+
+
+def create_app(config: WebConfig | None = None, store: Store | None = None) -> FastAPI:
+    config = config or WebConfig()
+    store = store or Store.open(config.db, config.files_dir)
+    app = FastAPI(title="parindex", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.config = config
+    app.state.store = store
+    app.state.service = Service(store, config)
+    allowed = config.allowed_hosts()
+    app.state.allowed_hosts = allowed
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def csrf_cookie(request: Request, call_next: Any) -> Response:
+        token = request.cookies.get(CSRF_COOKIE)
+        request.state.csrf = token or new_token()
+        response: Response = await call_next(request)
+        if not token and not request.url.path.startswith(("/static/", "/api/", "/healthz")):
+            response.set_cookie(CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", path="/")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    def answer(request: Request, status: int, problems: list[api.Problem]) -> Response:
+        if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+            return JSONResponse(problems_body(problems), status_code=status)
+        from .views.common import render
+
+        return render(request, "error.html", {"status": status, "problems": problems}, status=status)
+
+    @app.exception_handler(WebError)
+    async def _web_error(request: Request, exc: WebError) -> Response:
+        return answer(request, exc.status, exc.problems)
+
+    @app.exception_handler(api.ParindexError)
+    async def _input_error(request: Request, exc: api.ParindexError) -> Response:
+        return answer(request, 422 if exc.exit_code == 2 else 500, exc.problems)
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(request: Request, exc: TooLarge) -> Response:
+        from .service import FIELD_VI
+
+        what = FIELD_VI.get(exc.field, "dữ liệu gửi lên")
+        return answer(request, 413, [api.Problem(
+            "upload_too_large", f"{what} lớn hơn giới hạn {_mb(exc.limit)}", subject=exc.field or None,
+            hint="chia nhỏ tệp hoặc khởi động lại máy chủ với giới hạn lớn hơn (parindex serve --max-upload-mb)")])
+
+    @app.exception_handler(BadForm)
+    async def _bad_form(request: Request, exc: BadForm) -> Response:
+        return answer(request, 400, [api.Problem("bad_form", "dữ liệu biểu mẫu không đọc được",
+                                                 hint="gửi lại biểu mẫu từ trang của parindex")])
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError) -> Response:
+        return answer(request, 403, [api.Problem(
+            "csrf_failed", "yêu cầu không mang mã xác nhận của phiên làm việc (CSRF)",
+            hint="tải lại trang rồi gửi lại; chương trình khác gọi API thì gửi tiêu đề X-CSRF-Token")])
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
+            problems.append(api.Problem("bad_request", f"giá trị không hợp lệ: {where or 'yêu cầu'}",
+                                        subject=where or None, hint=str(err.get("msg", ""))))
+        return answer(request, 400, problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: ("not_found", "không có trang này"), 405: ("method_not_allowed", "không dùng được cách gửi này"),
+                    400: ("bad_request", "yêu cầu không hợp lệ")}
+        code, message = messages.get(exc.status_code, ("http_error", f"lỗi {exc.status_code}"))
+        return answer(request, exc.status_code, [api.Problem(code, message, hint="mở Trang chủ")])
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s", request.url.path)
+        return answer(request, 500, [api.Problem(
+            "internal_error", f"lỗi nội bộ của parindex ({type(exc).__name__})",
+            hint="máy chủ vẫn chạy; gửi thông báo này cho nhóm phát triển kèm tệp đã tải lên")])
+
+    from .views import api as api_views
+    from .views import assessments, audit, history, home, lost, rounds, whatif
+
+    for module in (home, assessments, lost, whatif, audit, rounds, history, api_views):
+        app.include_router(module.router)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(HostCheck, allowed=allowed)  # outermost: before anything else runs
+    return app
+
+
+#: Environment variables ``parindex serve`` passes to the application (uvicorn imports it by name,
+#: which also lets the province-server version start several worker processes).
+ENV = {"db": "PARINDEX_DB", "host": "PARINDEX_HOST", "port": "PARINDEX_PORT",
+       "max_evidence_bytes": "PARINDEX_MAX_EVIDENCE_BYTES", "max_dossier_bytes": "PARINDEX_MAX_DOSSIER_BYTES"}
+
+
+def app_from_environment() -> FastAPI:
+    """The application configured from ``PARINDEX_*`` variables (uvicorn's ``factory=True``)."""
+    import os
+
+    values: dict[str, Any] = {}
+    for key, name in ENV.items():
+        raw = os.environ.get(name)
+        if raw:
+            values[key] = int(raw) if key in ("port", "max_evidence_bytes", "max_dossier_bytes") else raw
+    return create_app(WebConfig(**values))
