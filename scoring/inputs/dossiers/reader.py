@@ -765,7 +765,8 @@ def open_sheet(path: Path, tm: TableMapping) -> tuple[Any, Any, str]:
                                  if start.strip() else "tệp rỗng (empty file)", file=name, hint=hint))
     from scoring.core.safeio import check_workbook
 
-    check_workbook(path, name, max_rows=1_048_576, max_columns=1_000, formulas=True)
+    # size and zip-bomb guards; formulas without values are named by formulas_without_values (cell and row)
+    check_workbook(path, name, max_rows=1_048_576, max_columns=1_000)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
