@@ -271,7 +271,7 @@ def test_xlsx_formula_without_a_cached_value_is_an_error(tmp_path: Path) -> None
     with pytest.raises(InputError) as info:
         d.read_dossiers(path)
     p = info.value.problems[0]
-    assert (p.code, p.subject, p.line) == ("formula_without_value", "E3", 3) and "Paste Values" in (p.hint or "")
+    assert (p.code, p.subject, p.line) == ("formula_without_value", "'Sheet'!E3", 3) and "Paste Special" in (p.hint or "")
 
 
 def test_xlsx_formula_with_a_cached_value_is_read(tmp_path: Path) -> None:
