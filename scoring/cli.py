@@ -27,6 +27,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "scoring.excel": ("template", "export", "import-evidence", "import-criteria"),
     "scoring.compare": ("compare",),
     "scoring.cli_web": ("serve", "history", "db"),
+    "scoring.cli_users": ("user",),
 }
 
 

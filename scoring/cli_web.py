@@ -18,16 +18,8 @@ def _db_option(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .web.config import WebConfig, is_loopback
+    from .web.config import WebConfig
 
-    if not is_loopback(args.host):
-        raise InputError(Problem(
-            "host_needs_accounts",
-            f"không mở máy chủ trên địa chỉ '{args.host}': phiên bản này chưa có tài khoản đăng nhập nên chỉ phục vụ "
-            "trên chính máy này (127.0.0.1)",
-            subject="--host",
-            hint="bỏ --host để dùng 127.0.0.1; tài khoản, phân quyền và phục vụ cả tỉnh có ở phiên bản máy chủ "
-                 "cấp tỉnh"))
     if not 0 < args.port < 65536:
         raise InputError(Problem("bad_port", f"cổng {args.port} không hợp lệ", subject="--port",
                                  hint="một số từ 1 đến 65535, ví dụ 8765"))
@@ -36,18 +28,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .store.db import Store
     from .web.app import create_app
 
+    from .web.server import check_accounts, to_env
+
     config = WebConfig(db=args.db, host=args.host, port=args.port,
                        max_evidence_bytes=int(args.max_evidence_mb * MB),
-                       max_dossier_bytes=int(args.max_dossier_mb * MB))
-    store = Store.open(args.db)
-    app = create_app(config, store)
+                       max_dossier_bytes=int(args.max_dossier_mb * MB),
+                       extra_hosts=tuple(h.lower() for h in args.allowed_host), https_proxy=args.https_proxy,
+                       session_idle_hours=args.session_hours)
+    if args.workers < 1 or args.session_hours <= 0:
+        raise InputError(Problem("bad_option", "--workers và --session-hours phải lớn hơn 0", subject="--workers"))
+    store = Store.open(args.db)  # migrations run here, once, before any worker starts
+    accounts = check_accounts(store, config)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     sys.stderr.write(f"parindex đang chạy: mở http://{shown_host}:{args.port}/ trong trình duyệt.\n"
                      f"Cơ sở dữ liệu: {store.shown_url}\nTệp đã tải lên: {store.files.folder}\n"
-                     "Nhấn Ctrl+C để dừng.\n")
+                     + (f"Tài khoản: {accounts} (cần đăng nhập); {args.workers} tiến trình phục vụ.\n" if accounts else "")
+                     + "Nhấn Ctrl+C để dừng.\n")
     sys.stderr.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                server_header=False)
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": "warning", "access_log": False,
+                               "server_header": False, "proxy_headers": args.https_proxy}
+    if args.workers > 1:
+        import os
+
+        store.close()
+        os.environ.update(to_env(config))
+        os.environ["PARINDEX_MIGRATED"] = "1"
+        uvicorn.run("scoring.web.server:app_from_env", factory=True, workers=args.workers, **options)
+        return 0
+    uvicorn.run(create_app(config, store), **options)
     return 0
 
 
@@ -152,14 +160,23 @@ def register(subparsers: Any) -> None:
                               description="Mở ứng dụng web: tải lên bản tự chấm, xem bảng điểm, điểm bị mất, "
                                           "nếu … thì, rà soát, các vòng thẩm định và lịch sử trong trình duyệt.")
     p.add_argument("--host", default="127.0.0.1",
-                   help="địa chỉ lắng nghe (mặc định 127.0.0.1; địa chỉ khác cần tài khoản của phiên bản máy chủ "
-                        "cấp tỉnh)")
+                   help="địa chỉ lắng nghe (mặc định 127.0.0.1; địa chỉ khác, ví dụ 0.0.0.0, cần ít nhất một tài "
+                        "khoản: parindex user add)")
     p.add_argument("--port", type=int, default=8765, help="cổng (mặc định 8765)")
     _db_option(p)
     p.add_argument("--max-evidence-mb", type=float, default=20, metavar="MB",
                    help="giới hạn tệp kiểm chứng, ánh xạ, danh mục, thẩm định (mặc định 20 MB)")
     p.add_argument("--max-dossier-mb", type=float, default=500, metavar="MB",
                    help="giới hạn tệp hồ sơ một cửa (mặc định 500 MB)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="số tiến trình phục vụ (mặc định 1; máy nhiều nhân: bằng số nhân)")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="TÊN",
+                   help="tên máy chủ người dùng gõ trên trình duyệt (tiêu đề Host), ví dụ parindex.snv.langson.gov.vn; "
+                        "lặp lại được")
+    p.add_argument("--https-proxy", action="store_true",
+                   help="HTTPS kết thúc ở proxy phía trước (nginx…): cookie đăng nhập chỉ gửi qua HTTPS (Secure)")
+    p.add_argument("--session-hours", type=float, default=8, metavar="GIỜ",
+                   help="phiên đăng nhập hết hạn sau chừng này giờ không dùng (mặc định 8)")
     p.set_defaults(func=cmd_serve)
 
     p = subparsers.add_parser("history", help="lịch sử điểm qua các năm từ cơ sở dữ liệu của ứng dụng web "
@@ -173,3 +190,6 @@ def register(subparsers: Any) -> None:
     u = dsub.add_parser("upgrade", help="nâng cấp cơ sở dữ liệu lên phiên bản mới nhất (migrate)")
     _db_option(u)
     u.set_defaults(func=cmd_db_upgrade)
+    from .cli_users import register_db_backup
+
+    register_db_backup(dsub)
