@@ -19,7 +19,7 @@ from ..rules import Bundle
 from ..scorecard import Scorecard
 
 __all__ = ["Bundle", "DefinitionError", "DossierInputs", "EvidenceFile", "InputError", "ParindexError", "Problem",
-           "Scorecard", "WhatIf", "audit", "compare", "evidence_with_dossiers", "explain", "explanation_docx",
+           "Scorecard", "WhatIf", "audit", "compare", "evidence_cells", "evidence_with_dossiers", "explain", "explanation_docx",
            "load_bundle",
            "load_evidence", "load_peers", "rank", "render", "score", "template", "to_json", "whatif"]
 
@@ -210,3 +210,44 @@ def _vn(value: Any) -> str:
     from ..explain import pts
 
     return pts(Decimal(str(value)))
+
+
+def evidence_cells(source: Path) -> dict[str, dict[str, str]]:
+    """Where each sub-criterion sits in an evidence workbook: code → {"": its first row's code cell,
+    evidence name: its value cell, document number: its number cell}, as ``'Sheet'!H8``.
+    Empty for a YAML file (its problems and gaps carry line numbers)."""
+    from ..excel import EV_COLUMNS, INSTRUCTIONS, open_workbook
+
+    data = Path(source).read_bytes()
+    if data[:4] != b"PK\x03\x04":
+        return {}
+    wb = open_workbook(data, str(source), data_only=True)
+    heads = {c.key: c.header for c in EV_COLUMNS}
+    out: dict[str, dict[str, str]] = {}
+    for ws in wb.worksheets:
+        if ws.title == INSTRUCTIONS:
+            continue
+        cols: dict[str, int] = {}
+        for row in ws.iter_rows(min_row=1, max_row=30):
+            texts = {str(c.value).strip(): c.column_letter for c in row if c.value is not None}
+            if heads["code"] in texts and heads["value"] in texts:
+                cols = {k: texts[h] for k, h in (("code", heads["code"]), ("name", heads["name"]),
+                                                  ("value", heads["value"]), ("doc", "Số hiệu văn bản"))
+                        if h in texts}
+                header_row = row[0].row
+                break
+        if not cols:
+            continue
+        for r in range(header_row + 1, ws.max_row + 1):
+            code = ws[f"{cols['code']}{r}"].value
+            if code is None:
+                continue
+            at = out.setdefault(str(code).strip(), {})
+            at.setdefault("", f"'{ws.title}'!{cols['code']}{r}")
+            name = ws[f"{cols['name']}{r}"].value if "name" in cols else None
+            if name:
+                at.setdefault(str(name).strip(), f"'{ws.title}'!{cols['value']}{r}")
+            doc = ws[f"{cols['doc']}{r}"].value if "doc" in cols else None
+            if doc:
+                at.setdefault(str(doc).strip(), f"'{ws.title}'!{cols['doc']}{r}")
+    return out

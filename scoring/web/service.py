@@ -45,6 +45,7 @@ class Loaded:
     card: Any
     peers: Any
     shown: dict[str, str]  # stored file path → the name the clerk uploaded
+    cells: dict[str, dict[str, str]]  # workbook evidence: code → {evidence name / document: 'Sheet'!cell}
 
 
 class WebError(Exception):
@@ -131,7 +132,7 @@ class Service:
                 peers = api.load_peers(files["peers"][1], ev.department, ev.year)
         except api.ParindexError as exc:
             raise _renamed(exc, shown) from None
-        return Loaded(bundle, ev, card, peers, shown)
+        return Loaded(bundle, ev, card, peers, shown, api.evidence_cells(ev_path))
 
     def scorecard_json(self, lo: Loaded) -> str:
         if lo.peers is not None:

@@ -4,6 +4,7 @@ with Vietnamese problems (400/413/422), never a traceback, and the server answer
 from __future__ import annotations
 
 import io
+import re
 import json
 import shutil
 from pathlib import Path
@@ -31,7 +32,9 @@ def csrf(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 def upload(client, files: dict[str, tuple[str, bytes]], **data: str):  # type: ignore[no-untyped-def]
-    return client.post("/api/assessments", files=files, data=data)
+    """POST /api/assessments, with the session's CSRF token once the client has visited a page."""
+    token = client.cookies.get("parindex_csrf")
+    return client.post("/api/assessments", files=files, data=data, headers={"X-CSRF-Token": token} if token else {})
 
 
 @pytest.fixture
@@ -358,3 +361,19 @@ def test_round_points_equal_cli_compare(client, work: Path, monkeypatch: pytest.
     svc = client.app.state.service
     (ap,) = svc.appraisals(svc.get(aid))
     assert ap.comparison_json.encode() == expected
+
+
+def test_audit_names_the_yaml_line_or_the_workbook_cell(client, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    yaml_id = upload(client, {"evidence": (LANG_SON, sample(LANG_SON))}).json()["id"]
+    page = client.get(f"/assessments/{yaml_id}/audit").text
+    assert re.search(r'class="where">so-tu-phap-lang-son-2025\.yaml:\d+', page)
+    cli_output(work, monkeypatch, "export", LANG_SON, out="tu-cham.xlsx")
+    xlsx_id = upload(client, {"evidence": ("tu-cham.xlsx", (work / "tu-cham.xlsx").read_bytes())}).json()["id"]
+    page = client.get(f"/assessments/{xlsx_id}/audit").text
+    cells = re.findall(r'class="where">tu-cham\.xlsx &#39;(Lĩnh vực \d)&#39;!([A-Z]+\d+)', page)
+    assert len(cells) > 10
+    wb = openpyxl.load_workbook(work / "tu-cham.xlsx")
+    first = page.split('<tbody>')[1].split("<td>")[1].split("</td>")[0]  # the first gap's code
+    sheet, cell = cells[0]
+    row = wb[sheet][cell].row
+    assert wb[sheet][f"A{row}"].value == first

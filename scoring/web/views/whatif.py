@@ -32,7 +32,7 @@ def sets_from(fields: dict[str, str]) -> list[str]:
 def _inputs(card: object) -> list[dict[str, object]]:
     rows = []
     for n in card.leaves():  # type: ignore[attr-defined]
-        if n.kind in ("deadline",) or n.external:
+        if n.kind == "deadline":  # several dated items: one value cannot say them (cannot_set)
             continue
         current = ""
         if n.kind == "ratio" and n.percent is not None and n.measured is not None and n.outcome != "not_applicable":
@@ -40,7 +40,7 @@ def _inputs(card: object) -> list[dict[str, object]]:
                 current = f"{float(n.measured) * 100:.2f}".rstrip("0").rstrip(".") + "%"
             except (TypeError, ValueError):
                 current = ""
-        elif n.kind in ("count", "threshold") and n.measured_text:
+        elif n.kind in ("count", "threshold", "external") and n.measured_text:
             current = n.measured_text
         elif n.kind == "boolean" and n.measured_text:
             current = n.measured_text
