@@ -107,7 +107,7 @@ class Province:
             return int(c.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
 
 
-def make_province(db: str, tmp: Path, **config: Any) -> Province:
+def make_province(db: str, tmp: Path, uploads: bool = True, **config: Any) -> Province:
     from scoring.store.db import Store
     from scoring.web import WebConfig, create_app
 
@@ -115,6 +115,8 @@ def make_province(db: str, tmp: Path, **config: Any) -> Province:
     add_users(store)
     app = create_app(WebConfig(db=db, files_dir=tmp / "files", **config), store)
     prov = Province(app, store, tmp)
+    if not uploads:
+        return prov
     for name in (*ACCOUNTS, None):
         prov.clients[name or "signed_out"] = RoleClient(app, name)
     a = prov["clerk_a"].api_upload(LANG_SON)
