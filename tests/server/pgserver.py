@@ -63,7 +63,7 @@ class PgServer:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "restart", "-o",
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.tmp / "log"), "-m", "fast", "-w", "-t", "30", "restart", "-o",
                   f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.tmp} -c fsync=off -c max_connections=200")
 
     def new_database(self) -> str:
