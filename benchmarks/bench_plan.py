@@ -29,10 +29,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scoring.evidence import load_evidence  # noqa: E402
-from scoring.plan import build_model, load_options, make_target, plan  # noqa: E402
-from scoring.rules import load_bundle  # noqa: E402
-from scoring.simulate import load_peers  # noqa: E402
+from scoring.core.evidence import load_evidence  # noqa: E402
+from scoring.analysis.plan import build_model, load_options, make_target, plan  # noqa: E402
+from scoring.core.rules import load_bundle  # noqa: E402
+from scoring.analysis.simulate import load_peers  # noqa: E402
 
 SAMPLE = ROOT / "sample_evidence" / "so-tu-phap-lang-son-2025.yaml"
 PEERS = ROOT / "sample_evidence" / "peers-lang-son-2025.yaml"

@@ -36,9 +36,9 @@ def main() -> None:
     parser.add_argument("--assessments", type=int, default=2000)
     args = parser.parse_args()
 
-    from scoring.engine import score
-    from scoring.evidence import load_evidence
-    from scoring.rules import load_bundle
+    from scoring.core.engine import score
+    from scoring.core.evidence import load_evidence
+    from scoring.core.rules import load_bundle
 
     samples = sorted((ROOT / "sample_evidence").glob("*.yaml"))
     for sample in samples:
@@ -67,9 +67,11 @@ def main() -> None:
     dt = time.perf_counter() - t0
     print(f"score() with durable-rules in one process: {args.assessments / dt:.0f} assessments/s "
           f"({len(bundle.rules)} sub-criteria each)")
-    ev_durable = bundle.evaluator()
-    from scoring.engine import measure_leaf
-    from scoring.errors import ProblemList
+    from scoring.core.durable import evaluator_for
+
+    ev_durable = evaluator_for(bundle)
+    from scoring.core.engine import measure_leaf
+    from scoring.core.errors import ProblemList
 
     facts = {c: measure_leaf(r, ev.evidence.get(c), ev, None, ProblemList()).fact for c, r in bundle.rules.items()}
     facts = {c: f for c, f in facts.items() if f}

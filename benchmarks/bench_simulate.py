@@ -33,10 +33,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scoring.engine import score  # noqa: E402
-from scoring.evidence import load_evidence  # noqa: E402
-from scoring.rules import CompiledRule, load_bundle  # noqa: E402
-from scoring.vector import VectorScorer, from_hundredths  # noqa: E402
+from scoring.core.engine import score  # noqa: E402
+from scoring.core.evidence import load_evidence  # noqa: E402
+from scoring.core.rules import CompiledRule, load_bundle  # noqa: E402
+from scoring.core.vector import VectorScorer, from_hundredths  # noqa: E402
 
 SAMPLE = ROOT / "sample_evidence" / "so-tu-phap-lang-son-2025.yaml"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring.rules import Bundle, load_bundle
+from scoring.core.rules import Bundle, load_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_evidence"

@@ -20,9 +20,10 @@ from typing import Any, Callable
 import pytest
 
 from conftest import ROOT, SAMPLES
-from scoring.audit import EXIT_GAPS, KINDS, _fold, audit
+from scoring.analysis.audit import KINDS, _fold, audit
+from scoring.cli.audit import EXIT_GAPS
 from scoring.cli import main
-from scoring.evidence import Claim, Document, EvidenceFile, LeafEvidence, load_evidence
+from scoring.core.evidence import Claim, Document, EvidenceFile, LeafEvidence, load_evidence
 
 DATA = ROOT / "tests" / "data" / "audit"
 CLEAN = DATA / "clean.yaml"
@@ -419,7 +420,7 @@ def test_dossier_export_reference_is_not_a_scanned_document(bundle: Any, clean: 
 
 
 def test_cli_with_dossiers(capsys: Any, tmp_path: Path) -> None:
-    pytest.importorskip("scoring.dossiers")
+    pytest.importorskip("scoring.inputs.dossiers")
     import subprocess
     import sys
 

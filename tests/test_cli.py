@@ -17,7 +17,7 @@ import pytest
 
 from fixtures.kit import ALL_MET, FIXTURES, GOLDEN, ROOT
 from scoring.cli import main
-from scoring.scorecard import COLUMNS
+from scoring.core.scorecard import COLUMNS
 
 TYPICAL = GOLDEN / "typical" / "evidence.yaml"
 SURVEY_MISSING = GOLDEN / "survey-missing" / "evidence.yaml"
@@ -221,14 +221,14 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 
 
 def test_internal_error_without_debug(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("scoring.engine.score", _boom)
+    monkeypatch.setattr("scoring.core.engine.score", _boom)
     code, out, err = run(capsys, "score", TYPICAL)
     assert code == 1
     assert "Traceback" not in err and "lỗi nội bộ" in err and "RuntimeError: boom" in err and "--debug" in err
 
 
 def test_internal_error_with_debug(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("scoring.engine.score", _boom)
+    monkeypatch.setattr("scoring.core.engine.score", _boom)
     code, _, err = run(capsys, "score", TYPICAL, "--debug")
     assert code == 1 and "Traceback" in err and "RuntimeError: boom" in err
 
@@ -272,7 +272,7 @@ def test_packaged_layout_finds_its_data(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.copy(ALL_MET, elsewhere / "ev.yaml")
-    script = ("import json, sys, scoring, scoring.rules as r; from scoring.cli import main;"
+    script = ("import json, sys, scoring, scoring.core.rules as r; from scoring.cli import main;"
               "print(scoring.__file__); print(r.default_dirs()[0]); sys.exit(main(['score', 'ev.yaml', '--format', 'json']))")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run([sys.executable, "-c", script], cwd=elsewhere, capture_output=True, text=True,

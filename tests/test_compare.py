@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from conftest import SAMPLES
-from scoring.audit import audit
+from scoring.analysis.audit import audit
 from scoring.cli import main
-from scoring.compare import compare, read_appraisal
-from scoring.engine import score
-from scoring.errors import InputError
-from scoring.evidence import EvidenceFile, load_evidence
+from scoring.analysis.compare import compare, read_appraisal
+from scoring.core.engine import score
+from scoring.core.errors import InputError
+from scoring.core.evidence import EvidenceFile, load_evidence
 
 EVIDENCE = SAMPLES / "so-tu-phap-lang-son-2025.yaml"
 APPRAISAL = SAMPLES / "appraisal-lang-son-2025.csv"

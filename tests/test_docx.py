@@ -11,12 +11,12 @@ from docx import Document
 
 from conftest import SAMPLES
 from scoring.cli import main
-from scoring.docx_report import scorecard_docx
-from scoring.engine import score
-from scoring.evidence import load_evidence
-from scoring.explain import pts
-from scoring.rules import Bundle
-from scoring.scorecard import Scorecard
+from scoring.outputs.docx import scorecard_docx
+from scoring.core.engine import score
+from scoring.core.evidence import load_evidence
+from scoring.analysis.explain import pts
+from scoring.core.rules import Bundle
+from scoring.core.scorecard import Scorecard
 
 SAMPLE = SAMPLES / "so-tu-phap-lang-son-2025.yaml"
 

@@ -25,9 +25,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from scoring import dossiers as d
+from scoring.inputs.dossiers import legacy as d
 from scoring.cli import main
-from scoring.errors import InputError
+from scoring.core.errors import InputError
 
 DATA = ROOT / "tests" / "data" / "dossiers"
 SEMANTICS = DATA / "semantics.csv"
@@ -249,13 +249,12 @@ def test_score_with_dossiers_reports_disagreement(capsys: pytest.CaptureFixture[
 
 
 def test_augment_fills_values_computed_and_dossiers(bundle: object) -> None:
-    from argparse import Namespace
 
-    from scoring.evidence import load_evidence
+    from scoring.core.evidence import load_evidence
 
     ev = load_evidence(EVIDENCE)
-    args = Namespace(dossiers=str(SEMANTICS), mapping=None, procedures=str(PROCEDURES), period=None, skip_bad_rows=False)
-    out = d.augment_evidence(bundle, ev, args)  # type: ignore[arg-type]
+    inputs = d.DossierInputs(dossiers=SEMANTICS, procedures=PROCEDURES)
+    out = d.augment_evidence(bundle, ev, inputs)
     leaf = out.evidence["3.4.1"]
     assert leaf.values["on_time"] == 6 and leaf.values["received"] == 10
     assert set(leaf.computed) == {"on_time", "received"} and leaf.stated_values == {"on_time": 7, "received": 10}
@@ -681,6 +680,6 @@ def test_doc_lists_every_column_and_indicator() -> None:
     ("49/50", Fraction(4899, 5000), False),
 ])
 def test_stated_rate_agrees_when_rounded_as_written(raw: str, computed: Fraction, same: bool) -> None:
-    from scoring.evidence import parse_rate, same_as_stated
+    from scoring.core.evidence import parse_rate, same_as_stated
 
     assert same_as_stated("rate", raw, parse_rate(raw), computed) is same

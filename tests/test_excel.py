@@ -19,21 +19,15 @@ from openpyxl import Workbook, load_workbook
 
 from conftest import ROOT, SAMPLES
 from scoring.cli import main
-from scoring.criteria import load_criteria
-from scoring.engine import score
-from scoring.errors import DefinitionError, InputError
-from scoring.evidence import EvidenceFile, load_evidence
-from scoring.excel import (
-    CLAIMS,
-    EV_COLUMNS,
-    INSTRUCTIONS,
-    evidence_workbook,
-    evidence_yaml,
-    import_criteria_table,
-    read_evidence_workbook,
-    scorecard_xlsx,
-)
-from scoring.rules import Bundle, load_bundle
+from scoring.core.criteria import load_criteria
+from scoring.core.engine import score
+from scoring.core.errors import DefinitionError, InputError
+from scoring.core.evidence import EvidenceFile, load_evidence
+from scoring.inputs.province_table import import_criteria_table
+from scoring.inputs.workbook import CLAIMS, EV_COLUMNS, INSTRUCTIONS, evidence_workbook
+from scoring.inputs.workbook_reader import evidence_yaml, read_evidence_workbook
+from scoring.outputs.xlsx import scorecard_xlsx
+from scoring.core.rules import Bundle, load_bundle
 
 DATA = ROOT / "tests" / "data" / "excel"
 SAMPLE = SAMPLES / "so-tu-phap-lang-son-2025.yaml"
@@ -614,7 +608,8 @@ def test_import_criteria_command_stops_on_problems(tmp_path: Path, capsys: pytes
 
 
 def test_every_problem_code_is_documented() -> None:
-    source = (ROOT / "scoring" / "excel.py").read_text(encoding="utf-8")
+    source = "".join((ROOT / "scoring" / f).read_text(encoding="utf-8") for f in
+                     ("inputs/workbook.py", "inputs/workbook_reader.py", "outputs/xlsx.py", "inputs/province_table.py"))
     codes = set(re.findall(r'(?:\.add|Problem)\(\s*"([a-z_]+)"', source))
     doc = (ROOT / "docs" / "excel.md").read_text(encoding="utf-8")
     assert len(codes) > 30

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from scoring.engine import score
-from scoring.evidence import load_evidence
-from scoring.rules import Bundle
-from scoring.scorecard import NodeResult, Scorecard
+from scoring.core.engine import score
+from scoring.core.evidence import load_evidence
+from scoring.core.rules import Bundle
+from scoring.core.scorecard import NodeResult, Scorecard
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "expected.yaml").is_file())

@@ -299,7 +299,7 @@ def test_output_folder_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_write_atomic_leaves_old_content_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scoring import yamlio
+    from scoring.core import yamlio
 
     target = tmp_path / "out.txt"
     target.write_text("old", encoding="utf-8")

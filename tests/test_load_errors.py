@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from fixtures.kit import FIXTURES, KINDS_CRITERIA, KINDS_RULES, ROOT
-from scoring.criteria import load_criteria
-from scoring.errors import DefinitionError, InputError, ParindexError, Problem
-from scoring.evidence import load_evidence
-from scoring.rules import load_bundle
-from scoring.yamlio import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, load_yaml
+from scoring.core.criteria import load_criteria
+from scoring.core.errors import DefinitionError, InputError, ParindexError, Problem
+from scoring.core.evidence import load_evidence
+from scoring.core.rules import load_bundle
+from scoring.core.yamlio import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, load_yaml
 
 CRITERIA = "criteria/cap-so-2025.yaml"
 R1 = "rules/cap-so-2025/1-chi-dao-dieu-hanh.yaml"

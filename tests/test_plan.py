@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from conftest import SAMPLES
 from scoring.cli import main
-from scoring.engine import Overrides, score
-from scoring.evidence import EvidenceFile, load_evidence
-from scoring.plan import Model, build_model, load_options, make_target, optimise, plan
-from scoring.rules import Bundle
-from scoring.vector import VectorScorer, from_hundredths
+from scoring.core.engine import Overrides, score
+from scoring.core.evidence import EvidenceFile, load_evidence
+from scoring.analysis.plan import Model, build_model, load_options, make_target, optimise, plan
+from scoring.core.rules import Bundle
+from scoring.core.vector import VectorScorer, from_hundredths
 
 SAMPLE = str(SAMPLES / "so-tu-phap-lang-son-2025.yaml")
 OPTIONS = str(SAMPLES / "options-lang-son-2025.yaml")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from fixtures.kit import KINDS_CRITERIA, KINDS_RULES, all_met, evidence_for, not_applicable, with_values
-from scoring.engine import overrides_from, score
-from scoring.evidence import LeafEvidence
-from scoring.rules import Bundle, load_bundle
-from scoring.scorecard import Scorecard
+from scoring.core.engine import overrides_from, score
+from scoring.core.evidence import LeafEvidence
+from scoring.core.rules import Bundle, load_bundle
+from scoring.core.scorecard import Scorecard
 
 D = Decimal
 

@@ -19,10 +19,10 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from scoring.engine import score
-from scoring.evidence import Claim, EvidenceFile, LeafEvidence
-from scoring.rules import CompiledRule, load_bundle
-from scoring.scorecard import Scorecard
+from scoring.core.engine import score
+from scoring.core.evidence import Claim, EvidenceFile, LeafEvidence
+from scoring.core.rules import CompiledRule, load_bundle
+from scoring.core.scorecard import Scorecard
 
 BUNDLE = load_bundle()
 CODES = list(BUNDLE.rules)

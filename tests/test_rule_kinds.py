@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from fixtures.kit import KINDS_CRITERIA, KINDS_RULES, all_met, evidence_for, with_values
-from scoring.engine import score
-from scoring.errors import InputError
-from scoring.rules import RULE_KINDS, Bundle, load_bundle
-from scoring.scorecard import NodeResult
+from scoring.core.engine import score
+from scoring.core.errors import InputError
+from scoring.core.rules import RULE_KINDS, Bundle, load_bundle
+from scoring.core.scorecard import NodeResult
 
 D = Decimal
 

@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from conftest import SAMPLES
 from scoring.cli import main
-from scoring.engine import overrides_from, score
-from scoring.errors import InputError
-from scoring.evidence import load_evidence
-from scoring.rules import Bundle
-from scoring.simulate import load_peers, points_for_percent, rank_of, same_unit
-from scoring.vector import div_round
+from scoring.core.engine import overrides_from, score
+from scoring.core.errors import InputError
+from scoring.core.evidence import load_evidence
+from scoring.core.rules import Bundle
+from scoring.analysis.simulate import load_peers, points_for_percent, rank_of, same_unit
+from scoring.core.vector import div_round
 
 SAMPLE = str(SAMPLES / "so-tu-phap-lang-son-2025.yaml")
 PEERS = str(SAMPLES / "peers-lang-son-2025.yaml")

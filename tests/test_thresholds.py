@@ -15,10 +15,10 @@ import pytest
 
 from fixtures.kit import all_met, not_applicable, with_values
 from scoring.cli import main
-from scoring.engine import overrides_from, score
-from scoring.errors import InputError
-from scoring.rules import Bundle, load_bundle
-from scoring.scorecard import NodeResult
+from scoring.core.engine import overrides_from, score
+from scoring.core.errors import InputError
+from scoring.core.rules import Bundle, load_bundle
+from scoring.core.scorecard import NodeResult
 
 _BUNDLE = load_bundle()  # only to list the band rules at collection time; tests use the session fixture
 BAND_RULES = {code: r for code, r in _BUNDLE.rules.items() if getattr(r.rule, "bands", ())}
@@ -149,7 +149,7 @@ def test_hair_from_threshold_keeps_its_side(bundle: Bundle, raw: str, points: st
 @pytest.mark.parametrize("raw, points", [("0.97999999999999999999", "2"), ("97,999999999999999999%", "2"),
                                          ("0.95000000000000000001", "2"), ("0.94999999999999999999", "1")])
 def test_hair_from_threshold_as_decimal_text(bundle: Bundle, raw: str, points: str) -> None:
-    from scoring.evidence import parse_rate
+    from scoring.core.evidence import parse_rate
 
     assert float(parse_rate(raw)) in (0.98, 0.95)  # as a double the rate IS the threshold
     assert leaf(bundle, "3.4.1", [f"3.4.1={raw}"]).points == Decimal(points)

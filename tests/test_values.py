@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring.evidence import (
+from scoring.core.evidence import (
     ValueError_,
     format_number,
     format_percent,
@@ -23,8 +23,8 @@ from scoring.evidence import (
     parse_value,
     to_fraction,
 )
-from scoring.explain import pts
-from scoring.yamlio import YamlFloat, load_yaml
+from scoring.analysis.explain import pts
+from scoring.core.yamlio import YamlFloat, load_yaml
 
 
 def yaml_value(tmp_path: Path, text: str) -> object:

@@ -27,11 +27,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, SAMPLES
-from scoring.engine import _split, score
-from scoring.errors import DefinitionError, EngineError
-from scoring.evidence import EvidenceFile, load_evidence, parse_value
-from scoring.rules import Branch, Bundle, Cmp, CompiledRule, load_bundle
-from scoring.vector import (
+from scoring.core.engine import _split, score
+from scoring.core.errors import DefinitionError, EngineError
+from scoring.core.evidence import EvidenceFile, load_evidence, parse_value
+from scoring.core.rules import Branch, Bundle, Cmp, CompiledRule, load_bundle
+from scoring.core.vector import (
     VectorScorer,
     constant_pools,
     div_round,
@@ -307,7 +307,7 @@ def test_div_round_is_decimal_round_half_up(num: int, den: int) -> None:
 
 @given(st.integers(0, 10_000), st.lists(st.integers(0, 1000), min_size=1, max_size=4))
 def test_split_hundredths_is_engine_split(amount: int, weights: list[int]) -> None:
-    from scoring.criteria import Node
+    from scoring.core.criteria import Node
 
     nodes = [Node(code=f"9.{i + 1}", title="x", max_points=Decimal(w) / 100) for i, w in enumerate(weights)]
     want = _split(Decimal(amount) / 100, nodes)

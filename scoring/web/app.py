@@ -8,12 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..store.db import Store
-from . import _api as api
+from scoring import api
 from .config import WebConfig
 from .problems import problems_body
 from .security import CSRF_COOKIE, BadForm, CsrfError, HostCheck, TooLarge, new_token
@@ -125,5 +125,19 @@ def create_app(config: WebConfig | None = None, store: Store | None = None) -> F
     return app
 
 
-def html(text: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(text, status_code=status)
+#: Environment variables ``parindex serve`` passes to the application (uvicorn imports it by name,
+#: which also lets the province-server version start several worker processes).
+ENV = {"db": "PARINDEX_DB", "host": "PARINDEX_HOST", "port": "PARINDEX_PORT",
+       "max_evidence_bytes": "PARINDEX_MAX_EVIDENCE_BYTES", "max_dossier_bytes": "PARINDEX_MAX_DOSSIER_BYTES"}
+
+
+def app_from_environment() -> FastAPI:
+    """The application configured from ``PARINDEX_*`` variables (uvicorn's ``factory=True``)."""
+    import os
+
+    values: dict[str, Any] = {}
+    for key, name in ENV.items():
+        raw = os.environ.get(name)
+        if raw:
+            values[key] = int(raw) if key in ("port", "max_evidence_bytes", "max_dossier_bytes") else raw
+    return create_app(WebConfig(**values))

@@ -41,18 +41,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..store import accounts as acc
 from ..store.db import Store
 from ..store.models import Appraisal, AppraisalPoints, Assessment, Department, Explanation, NodePoints, StoredFile, utcnow
-from . import _api as api
-from .config import WebConfig, is_loopback
+from scoring import api
+from .config import WebConfig
 from .problems import problems_body
 from .security import CSRF_HEADER, CsrfError
 from .service import WebError
 
 log = logging.getLogger("parindex.web.auth")
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SESSION_COOKIE = "parindex_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LOGIN_FAILURES_PER_MINUTE = 10
 TOUCH_EVERY = dt.timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
+
+def is_loopback(host: str) -> bool:
+    return host.strip("[]").lower() in LOOPBACK
+
 
 # ------------------------------------------------------------------ passwords
 
@@ -238,6 +243,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/assessments/{assessment_id}/whatif"): _r(ALL, "dùng nếu … thì"),
     ("POST", "/assessments/{assessment_id}/whatif"): _r(ALL, "dùng nếu … thì"),
     ("POST", "/api/assessments/{assessment_id}/whatif"): _r(ALL, "dùng nếu … thì"),
+    ("POST", "/assessments/{assessment_id}/plan"): _r(ALL, "lập phương án cải thiện"),
     ("POST", "/assessments/{assessment_id}/scenarios"): _r(DEPT_WRITERS, "lưu kịch bản"),
     ("GET", "/assessments/{assessment_id}/download/{fmt}"): _r(ALL, "tải về"),
     ("GET", "/api/assessments/{assessment_id}/export"): _r(ALL, "tải về"),

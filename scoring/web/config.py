@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MB = 1024 * 1024
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,3 @@ class WebConfig:
             hosts.add(self.host if ":" not in self.host or self.host.startswith("[") else f"[{self.host}]")
         return {h.lower() for h in hosts}
 
-
-def is_loopback(host: str) -> bool:
-    return host.strip("[]").lower() in LOOPBACK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._api import Problem
+from scoring.api import Problem
 
 
 def location(p: Problem) -> str | None:

@@ -16,19 +16,24 @@ from pathlib import Path
 from typing import Any
 
 from ..store import queries as q
+from ..store.history import history_data  # noqa: F401  (the pages and the CLI show the same history)
 from ..store.db import Store
 from ..store.files import sniff
 from ..store.models import Appraisal, Assessment
-from . import _api as api
+from scoring import api
 from .auth_scope import visible_departments
 from .config import WebConfig
 from .security import Upload
 
 #: Kinds of file each upload field accepts (sniffed from the bytes).
 ACCEPTED = {"evidence": ("yaml", "xlsx"), "dossiers": ("csv", "xlsx"), "mapping": ("yaml",),
-            "procedures": ("csv", "xlsx"), "peers": ("yaml", "csv"), "appraisal": ("csv", "xlsx")}
+            "procedures": ("csv", "xlsx"), "peers": ("yaml", "csv"), "appraisal": ("csv", "xlsx"),
+            "options": ("yaml",)}
 FIELD_VI = {"evidence": "tệp tài liệu kiểm chứng", "dossiers": "tệp hồ sơ một cửa", "mapping": "tệp ánh xạ cột",
-            "procedures": "danh mục TTHC", "peers": "kết quả các đơn vị khác", "appraisal": "kết quả thẩm định"}
+            "procedures": "danh mục TTHC", "peers": "kết quả các đơn vị khác", "appraisal": "kết quả thẩm định",
+            "options": "tệp phương án cải thiện"}
+#: Targets of the plan form: the keyword of ``api.plan`` and how the value is read.
+PLAN_TARGETS = {"percent": "chỉ số (%)", "points": "tổng điểm", "rank": "thứ hạng", "budget": "công sức tối đa"}
 KIND_VI = {"yaml": "YAML", "xlsx": "Excel (.xlsx)", "csv": "CSV"}
 
 
@@ -46,6 +51,7 @@ class Loaded:
     peers: Any
     shown: dict[str, str]  # stored file path → the name the clerk uploaded
     cells: dict[str, dict[str, str]]  # workbook evidence: code → {evidence name / document: 'Sheet'!cell}
+    dossier_file: Path | None = None  # the stored dossier export (its reference is not a scanned document)
 
 
 class WebError(Exception):
@@ -132,12 +138,15 @@ class Service:
                 peers = api.load_peers(files["peers"][1], ev.department, ev.year)
         except api.ParindexError as exc:
             raise _renamed(exc, shown) from None
-        return Loaded(bundle, ev, card, peers, shown, api.evidence_cells(ev_path))
+        return Loaded(bundle, ev, card, peers, shown, api.evidence_cells(ev_path),
+                      files["dossiers"][1] if "dossiers" in files else None)
 
     def scorecard_json(self, lo: Loaded) -> str:
-        if lo.peers is not None:
-            return _as_text(api.to_json(lo.card, api.rank(lo.card, lo.peers)), lo.shown)
-        return _as_text(api.to_json(lo.card), lo.shown)
+        """Exactly `parindex score … --format json` (with `--peers`: the rank too)."""
+        position = api.rank(lo.card, lo.peers) if lo.peers is not None else None
+        text = api.render_scorecard(lo.card, "json", rank=position)
+        assert isinstance(text, str)
+        return _as_text(text, lo.shown)
 
     def _remember(self, assessment_id: int, lo: Loaded) -> None:
         with self._lock:
@@ -160,7 +169,7 @@ class Service:
         if "dossiers" not in uploads and ("mapping" in uploads or "procedures" in uploads):
             raise WebError(400, [api.Problem("dossiers_required", "tệp ánh xạ cột / danh mục TTHC chỉ dùng kèm "
                                              "tệp hồ sơ một cửa", subject="dossiers", hint="chọn cả tệp hồ sơ")])
-        stored = {f: self._put(up) for f, up in uploads.items() if f in ACCEPTED and f != "appraisal"}
+        stored = {f: self._put(up) for f, up in uploads.items() if f in ACCEPTED and f not in ("appraisal", "options")}
         names = {f: up.name for f, up in uploads.items()}
         lo = self._prepare({f: (sha, path) for f, (sha, _k, path) in stored.items()}, names)
         card = lo.card
@@ -223,7 +232,7 @@ class Service:
     def whatif(self, a: Assessment, sets: list[str]) -> tuple[Any, str]:
         lo = self.loaded(a)
         try:
-            result = api.whatif(lo.bundle, lo.evidence, sets, lo.peers)
+            result = api.whatif(lo.bundle, lo.evidence, sets, lo.peers, before=lo.card)
         except api.ParindexError as exc:
             raise _renamed(exc, lo.shown) from None
         return result, _as_text(api.to_json(result), lo.shown)
@@ -233,13 +242,13 @@ class Service:
 
     def audit(self, a: Assessment) -> Any:
         lo = self.loaded(a)
-        return api.audit(lo.bundle, lo.evidence)
+        return api.audit(lo.bundle, lo.evidence, dossier_file=lo.dossier_file)
 
     def export(self, a: Assessment, fmt: str) -> str | bytes:
         lo = self.loaded(a)
         if fmt == "json":
             return a.scorecard_json
-        return api.render(lo.card, fmt)
+        return api.render_scorecard(lo.card, fmt)  # type: ignore[arg-type]
 
     def save_scenario(self, a: Assessment, name: str, sets: list[str], author: str | None = None) -> Any:
         result, _text = self.whatif(a, sets)
@@ -252,6 +261,31 @@ class Service:
         with self.store.sessions() as s:
             return list(q.scenarios(s, a.id))
 
+    def plan(self, a: Assessment, up: Upload, mode: str, value: str) -> dict[str, Any]:
+        """The least-effort plan for one target, as `parindex plan … --format json` gives it."""
+        if mode not in PLAN_TARGETS:
+            raise WebError(400, [api.Problem("unknown_target", f"không có mục tiêu '{mode}'", subject="target",
+                                             hint="một trong: " + ", ".join(PLAN_TARGETS))])
+        text = value.strip().replace(",", ".").rstrip("%").strip()
+        try:
+            number: Any = int(text) if mode == "rank" else Decimal(text)
+        except (ArithmeticError, ValueError):
+            raise WebError(422, [api.Problem("bad_target", f"{PLAN_TARGETS[mode]} '{value}' không phải là số",
+                                             subject="target_value", hint="ví dụ 90 hoặc 92,5")]) from None
+        lo = self.loaded(a)
+        if mode == "rank" and lo.peers is None:
+            raise WebError(422, [api.Problem("peers_required", "mục tiêu thứ hạng cần kết quả của các đơn vị khác",
+                                             subject="target", hint="tải lên lại bản tự chấm kèm tệp xếp hạng")])
+        sha, kind, path = self._put(up)
+        with self.store.sessions.begin() as s:
+            q.file_row(s, sha, kind, len(up.data))
+        shown = {**lo.shown, str(path): up.name}
+        try:
+            result = api.plan(lo.bundle, lo.evidence, path, peers=lo.peers, **{mode: number})
+        except api.ParindexError as exc:
+            raise _renamed(exc, shown) from None
+        return json.loads(_as_text(api.to_json(result), shown))
+
     # -------------------------------------------------------------- rounds
 
     def add_appraisal(self, a: Assessment, round: str, up: Upload, author: str | None = None) -> Appraisal:
@@ -263,7 +297,7 @@ class Service:
         sha, kind, path = self._put(up)
         shown = {**lo.shown, str(path): up.name}
         try:
-            cmp = api.compare(lo.bundle, lo.evidence, path)
+            cmp = api.compare(lo.bundle, lo.evidence, path, dossier_file=lo.dossier_file)
         except api.ParindexError as exc:
             raise _renamed(exc, shown) from None
         text = _as_text(api.to_json(cmp), shown)
@@ -306,35 +340,3 @@ class Service:
             if dep is None or (seen is not None and dep.id not in seen):
                 return None, []
             return dep, q.history(s, dep.id)
-
-
-def history_data(rows: list[Any]) -> dict[str, Any]:
-    """Years, the total and field series, leaf trends and the changes between the last two years."""
-    years = [a.year for a in rows]
-    fields: dict[str, dict[str, Any]] = {}
-    leaves: dict[str, dict[str, Any]] = {}
-    for i, a in enumerate(rows):
-        for n in a.nodes:
-            target = fields if n.level == "field" else leaves if "." in n.code else None
-            if target is None:
-                continue
-            rec = target.setdefault(n.code, {"code": n.code, "title": n.title, "points": [None] * len(rows),
-                                             "evidence": [""] * len(rows), "max": [None] * len(rows)})
-            rec["points"][i] = n.points
-            rec["max"][i] = n.max_points
-            rec["evidence"][i] = n.evidence
-    leaf_codes = {n.code for a in rows for n in a.nodes if n.level != "field"}
-    parents = {c.rsplit(".", 1)[0] for c in leaf_codes if c.count(".") == 2}
-    trends = [r for c, r in leaves.items() if c not in parents]
-    changed = []
-    if len(rows) >= 2:
-        for r in trends:
-            before, after = r["points"][-2], r["points"][-1]
-            if before != after or r["evidence"][-2] != r["evidence"][-1]:
-                changed.append({**r, "before": before, "after": after,
-                                "delta": (after or Decimal(0)) - (before or Decimal(0)),
-                                "ev_before": r["evidence"][-2], "ev_after": r["evidence"][-1]})
-    series = [("Tổng điểm", [a.points for a in rows])]
-    series += [(f"Lĩnh vực {c}", r["points"]) for c, r in fields.items()]
-    return {"years": years, "fields": list(fields.values()), "trends": trends, "changed": changed,
-            "series": series}

@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_evidence"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from webkit import IN_CI, make_client
 
 
 def _free_port() -> int:
@@ -73,14 +71,24 @@ def pg_server() -> Iterator[str]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _new_pg_database(server: str) -> str:
+def _new_pg_database(server: str, template: str | None = None) -> str:
     import psycopg
 
     name = "t_" + uuid.uuid4().hex[:12]
     plain = server.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain + "/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return f"{server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_template(pg_server: str) -> str:
+    """A database at the newest schema, copied for each test that needs a migrated store (faster)."""
+    from scoring.store.db import Store
+
+    url = _new_pg_database(pg_server)
+    Store.open(url).close()
+    return url.rsplit("/", 1)[-1]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -91,18 +99,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _new_pg_database(request.getfixturevalue("pg_server"))
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database already at the newest schema, on each engine (migrations run again on open: a no-op)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "parindex.db")
+    template = request.getfixturevalue("pg_migrated_template")
+    return _new_pg_database(request.getfixturevalue("pg_server"), template)
+
+
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> str:
     return str(tmp_path / "parindex.db")
-
-
-def make_client(db: str, tmp: Path, **config: object):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
-    from scoring.web import WebConfig, create_app
-
-    app = create_app(WebConfig(db=db, files_dir=tmp / "files", **config))  # type: ignore[arg-type]
-    return TestClient(app, base_url="http://127.0.0.1:8765", raise_server_exceptions=False)
 
 
 @pytest.fixture
@@ -111,7 +119,3 @@ def client(sqlite_db: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     yield c
     c.app.state.store.close()
     c.close()
-
-
-def sample(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()

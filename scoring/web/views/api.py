@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...store.queries import ROUNDS
-from .. import _api as api
+from scoring import api
 from ..security import check_csrf
 from ..service import WebError
 from .assessments import export_response

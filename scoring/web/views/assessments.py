@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...store.queries import ROUNDS
-from .. import _api as api
+from scoring import api
 from ..province import own_rank
 from ..service import WebError
 from .common import form_with_csrf, render, service

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ..charts import line_chart
-from ..service import history_data
+from ...store.history import history_data
 from .common import render, service
 
 router = APIRouter()

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import _api as api
+from scoring import api
 from ..auth import Principal, _safe_next, accounts_of, client_address, current
 from ..problems import problems_body
 from ..security import CSRF_FIELD, CsrfError, check_csrf, host_name, read_form

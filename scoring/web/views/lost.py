@@ -8,7 +8,7 @@ from fractions import Fraction
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from .. import _api as api
+from scoring import api
 from ..service import WebError
 from .assessments import page_context
 from .common import pts, render, service

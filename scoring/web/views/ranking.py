@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ...store import accounts as acc
 from ...store import province as pq
 from ...store.queries import ROUNDS
-from .. import _api as api
+from scoring import api
 from ..province import TIES_NOTE, ranking
 from ..service import WebError
 from .common import render, service

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import _api as api
+from scoring import api
 from ..service import WebError
 from .assessments import page_context
 from .common import form_with_csrf, render, service

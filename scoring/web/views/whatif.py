@@ -8,7 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import _api as api
+from scoring import api
+
+from ..service import PLAN_TARGETS, WebError
 from .assessments import page_context
 from .common import form_with_csrf, render, service
 
@@ -53,7 +55,8 @@ def whatif_page(request: Request, assessment_id: int) -> HTMLResponse:
     ctx = page_context(request, assessment_id)
     scenarios = service(request).scenarios(ctx["a"])
     return render(request, "whatif.html", {**ctx, "tab": "whatif", "inputs": _inputs(ctx["card"]),
-                                           "result": None, "scenarios": scenarios, "problems": []})
+                                           "result": None, "scenarios": scenarios, "problems": [],
+                                           "targets": PLAN_TARGETS})
 
 
 @router.post("/assessments/{assessment_id}/whatif", response_class=HTMLResponse)
@@ -74,6 +77,32 @@ async def whatif_update(request: Request, assessment_id: int) -> HTMLResponse:
                   status=422 if problems else 200)
 
 
+@router.post("/assessments/{assessment_id}/plan", response_class=HTMLResponse)
+async def plan(request: Request, assessment_id: int) -> HTMLResponse:
+    """The plan form: the options file and one target → the chosen options and their effort."""
+    fields, files = await form_with_csrf(request)
+    svc = service(request)
+    a = svc.get(assessment_id)
+    result, problems = None, []
+    try:
+        if "options" not in files:
+            raise WebError(400, [api.Problem("options_required", "chưa chọn tệp phương án cải thiện",
+                                             subject="options", hint="tệp .yaml như sample_evidence/options-lang-son-2025.yaml")])
+        result = await run_in_threadpool(svc.plan, a, files["options"], fields.get("target", "percent"),
+                                         fields.get("target_value", ""))
+        status = 200
+    except WebError as exc:
+        problems, status = exc.problems, exc.status
+    except api.ParindexError as exc:
+        problems, status = exc.problems, 422
+    if request.headers.get("hx-request"):
+        return render(request, "_plan_result.html", {"a": a, "plan": result, "problems": problems}, status=status)
+    ctx = page_context(request, assessment_id)  # without JavaScript: the whole page with the plan in it
+    return render(request, "whatif.html", {**ctx, "tab": "whatif", "inputs": _inputs(ctx["card"]), "result": None,
+                                           "scenarios": svc.scenarios(a), "problems": [], "targets": PLAN_TARGETS,
+                                           "plan": result, "plan_problems": problems}, status=status)
+
+
 @router.post("/assessments/{assessment_id}/scenarios", response_model=None)
 async def save_scenario(request: Request, assessment_id: int) -> Response:
     fields, _files = await form_with_csrf(request)
@@ -87,5 +116,5 @@ async def save_scenario(request: Request, assessment_id: int) -> Response:
         ctx = page_context(request, assessment_id)
         return render(request, "whatif.html", {**ctx, "tab": "whatif", "inputs": _inputs(ctx["card"]),
                                                "result": None, "scenarios": svc.scenarios(a),
-                                               "problems": exc.problems}, status=422)
+                                               "problems": exc.problems, "targets": PLAN_TARGETS}, status=422)
     return RedirectResponse(f"/assessments/{assessment_id}/whatif#kich-ban", status_code=303)

@@ -1,0 +1,1 @@
+"""What is computed from a scorecard: explanations, audit, appraisal comparison, what-if, simulation, plans."""

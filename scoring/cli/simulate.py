@@ -1,0 +1,54 @@
+"""``parindex whatif`` and ``simulate``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from scoring.cli.common import (add_dossier_options, add_output_options, add_peers_option, add_set_option,
+                                common_options, emit, inputs, load_evidence_and_bundle, peers_for)
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    from scoring.api import render_whatif, whatif
+
+    bundle, ev = load_evidence_and_bundle(args, args.evidence)
+    result = whatif(bundle, ev, args.sets, peers_for(args, ev))
+    emit(render_whatif(result, args.format), args.output, inputs(args, "peers"))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from scoring.api import render_scenarios, simulate
+
+    bundle, ev = load_evidence_and_bundle(args, args.evidence)
+    peers = peers_for(args, ev)
+    result = simulate(bundle, ev, args.scenarios)
+    emit(render_scenarios(result, peers), args.output, inputs(args, "scenarios", "peers"))
+    count = f"{len(result.ids):,}".replace(",", ".")
+    seconds = f"{result.seconds:.2f}".replace(".", ",")
+    sys.stderr.write(f"Đã chấm {count} kịch bản trong {seconds} giây.\n")
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("whatif", help="nếu … thì: điểm trước / sau / chênh lệch khi thử giá trị khác (what-if)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    common_options(p)
+    add_output_options(p, ("table", "json"))
+    add_set_option(p)
+    add_dossier_options(p)
+    add_peers_option(p)
+    p.set_defaults(func=cmd_whatif)
+
+    p = sub.add_parser("simulate", help="chấm hàng loạt kịch bản từ tệp CSV (batch scenarios, vectorised)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    p.add_argument("--scenarios", metavar="FILE.csv", required=True,
+                   help="one scenario per row; columns: id (optional), CODE or CODE:evidence with values as on --set; "
+                        "an empty cell keeps the evidence's value")
+    common_options(p)
+    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the results here (atomically) instead of the screen")
+    add_dossier_options(p)
+    add_peers_option(p)
+    p.set_defaults(func=cmd_simulate)

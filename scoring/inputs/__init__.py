@@ -1,0 +1,1 @@
+"""The Office's formats read in: evidence workbooks, dossier exports, province criteria tables."""

@@ -1,0 +1,110 @@
+"""Render a scorecard: terminal table, markdown self-scoring table, CSV, JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+from typing import Any
+
+from scoring.analysis.explain import pts
+from scoring.core.scorecard import OUTCOME_VI, Scorecard
+
+FORMATS = ("table", "json", "markdown", "csv")
+
+
+def _header(card: Scorecard) -> list[str]:
+    lines = [f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {card.year}",
+             f"Đơn vị: {card.department}",
+             f"Bộ tiêu chí: {card.criteria_title} [{card.criteria_set}]"]
+    return lines + card.notices()
+
+
+def _total_lines(card: Scorecard) -> list[str]:
+    t = card.total
+    lines = [f"Tổng điểm các lĩnh vực: {pts(t.fields_points)}/{pts(t.max_points)}"]
+    if t.bonus or t.bonus_claimed:
+        lines.append(f"Điểm thưởng: +{pts(t.bonus)}" + (f" (đề nghị {pts(t.bonus_claimed)}, vượt mức tối đa)" if t.bonus_claimed > t.bonus else ""))
+    if t.penalty or t.penalty_claimed:
+        lines.append(f"Điểm phạt: −{pts(t.penalty)}")
+    lines.append(f"TỔNG ĐIỂM: {pts(t.points)}/{pts(t.max_points)} – CHỈ SỐ: {pts(t.percent)}%"
+                 + (f" – Nhóm: {t.band}" if t.band else ""))
+    lines.append(f"Phần tự chấm (không gồm điều tra xã hội học): {pts(t.self_assessed_points)}/{pts(t.self_assessed_max_points)}")
+    lines.extend(f"Lưu ý: {w}" for w in card.warnings)
+    return lines
+
+
+def render_table(card: Scorecard, width: int = 110) -> str:
+    title_w = max(30, width - 48)
+    out = _header(card) + [""]
+    head = f"{'Mã':<7} {'Lĩnh vực / Tiêu chí / Tiêu chí thành phần':<{title_w}} {'Tối đa':>6} {'Điểm':>6} {'Mất':>5}  Kết quả"
+    out += [head, "─" * len(head)]
+    for n in card.nodes:
+        indent = "  " * n.code.count(".")
+        title = n.title.upper() if n.level == "field" else n.title
+        wrapped = textwrap.wrap(indent + title, title_w, subsequent_indent=indent + "  ") or [""]
+        outcome = OUTCOME_VI[n.outcome] if n.outcome else ""
+        if n.external and n.is_leaf:
+            outcome += " (ĐTXHH)"
+        out.append(f"{n.code:<7} {wrapped[0]:<{title_w}} {pts(n.max_points):>6} {pts(n.points):>6} "
+                   f"{pts(n.lost) if n.lost else '':>5}  {outcome}")
+        out += [f"{'':<7} {w}" for w in wrapped[1:]]
+    out += ["─" * len(head)] + _total_lines(card)
+    lost = card.lost_points()
+    if lost:
+        out += ["", f"Điểm bị mất ({len(lost)} tiêu chí thành phần, lớn nhất trước; xem chi tiết: parindex explain):"]
+        for n in lost:
+            out.append(f"  {n.code:<7} −{pts(n.lost):<5} {n.reason}")
+    return "\n".join(out) + "\n"
+
+
+def _md(text: Any) -> str:
+    return str(text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(card: Scorecard) -> str:
+    out = [f"## {_header(card)[0]}", ""] + [f"- {h}" for h in _header(card)[1:]] + [""]
+    out.append("| STT | Lĩnh vực / Tiêu chí / Tiêu chí thành phần | Điểm tối đa | Điểm tự đánh giá | Tài liệu kiểm chứng | Giải trình / ghi chú |")
+    out.append("|---|---|---:|---:|---|---|")
+    for n in card.nodes:
+        title = f"**{_md(n.title.upper())}**" if n.level == "field" else _md(n.title)
+        code = f"**{n.code}**" if n.level == "field" else n.code
+        docs = "<br>".join(_md(e.text) for e in n.evidence if e.kind == "document")
+        note = ""
+        if n.is_leaf:
+            note = _md(n.reason)
+            if n.external:
+                note = "Điểm điều tra xã hội học do tỉnh cung cấp. " + note
+        mx = pts(n.max_points) + (f" (gốc {pts(n.nominal_max_points)})" if n.max_points != n.nominal_max_points else "")
+        pt = f"**{pts(n.points)}**" if n.level == "field" else pts(n.points)
+        out.append(f"| {code} | {title} | {mx} | {pt} | {docs} | {note} |")
+    t = card.total
+    out.append(f"| | **TỔNG ĐIỂM** | **{pts(t.max_points)}** | **{pts(t.points)}** | | Chỉ số {pts(t.percent)}%"
+               + (f"; điểm thưởng +{pts(t.bonus)}" if t.bonus else "") + (f"; điểm phạt −{pts(t.penalty)}" if t.penalty else "")
+               + (f"; nhóm {t.band}" if t.band else "") + " |")
+    out.append("")
+    out += [f"- {line}" for line in _total_lines(card)]
+    return "\n".join(out) + "\n"
+
+
+def render_csv(card: Scorecard) -> str:
+    frame = card.to_frame()
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return "\ufeff" + buf.getvalue()  # BOM so that Excel opens Vietnamese text correctly
+
+
+def render_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def render(card: Scorecard, fmt: str) -> str:
+    if fmt == "table":
+        return render_table(card)
+    if fmt == "markdown":
+        return render_markdown(card)
+    if fmt == "csv":
+        return render_csv(card)
+    if fmt == "json":
+        return render_json(card.to_json())
+    raise ValueError(fmt)
