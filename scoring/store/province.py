@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from .accounts import DEPARTMENT_ROLES, Submission, User
 from .models import Appraisal, Assessment, Department
@@ -34,11 +35,13 @@ def round_scores(s: object, year: int, round: str) -> list[RoundScore]:
     assessment uploaded as that round. None when the department has nothing for it."""
     deps: Sequence[Department] = s.scalars(select(Department).order_by(Department.name)).all()  # type: ignore[attr-defined]
     rows: Sequence[Assessment] = s.scalars(select(Assessment).where(Assessment.year == year)  # type: ignore[attr-defined]
+                                           .options(defer(Assessment.scorecard_json))  # every page asks its rank
                                            .order_by(Assessment.id)).all()
     ids = [a.id for a in rows]
     subs = {x.assessment_id for x in s.scalars(select(Submission).where(Submission.assessment_id.in_(ids)))} if ids else set()  # type: ignore[attr-defined]
     apps: Sequence[Appraisal] = (s.scalars(select(Appraisal).where(Appraisal.assessment_id.in_(ids),  # type: ignore[attr-defined]
                                                                   Appraisal.round == round)
+                                          .options(defer(Appraisal.comparison_json))
                                           .order_by(Appraisal.id)).all() if ids else [])
     by_id = {a.id: a for a in rows}
     staffed = set(s.scalars(select(User.department_id).where(User.role.in_(DEPARTMENT_ROLES))))  # type: ignore[attr-defined]
