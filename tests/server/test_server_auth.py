@@ -170,3 +170,17 @@ def test_workers_read_their_settings_from_the_environment(tmp_path: Path) -> Non
                        https_proxy=True, session_idle_hours=2.5, files_dir=tmp_path / "f")
     assert from_env(to_env(config)) == config
     assert from_env({"PARINDEX_DB": "postgresql+psycopg://u@h/d", "PARINDEX_SESSION_IDLE_HOURS": "1"}).db.startswith("postgresql")
+
+
+def test_identical_uploads_at_once_all_succeed(province: Province) -> None:
+    """Found by the benchmark: two uploads of the same bytes (or the first two of a criteria set) committing
+    at once failed on the unique key of files / criteria_sets with a 500."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [RoleClient(province.app, "clerk_a") for _ in range(6)]
+    data = sample(LANG_SON) + b"\n# lan moi\n"  # bytes not stored yet: every upload inserts the same file row
+    before = province.count("assessments")
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda c: c.api_upload(LANG_SON, data).status_code, clients))
+    assert answers == [201] * 6
+    assert province.count("assessments") == before + 6 and province.count("files") >= 3
