@@ -503,3 +503,23 @@ def to_json(result: Any) -> str:
     out = render(result, "json")
     assert isinstance(out, str)
     return out
+
+
+def diff_sets(set_a: str, set_b: str, criteria_dir: Path | str | None = None,
+              rules_dir: Path | str | None = None) -> Any:
+    """Per code, what changed from criteria set ``set_a`` to ``set_b`` (scoring.analysis.diff_sets.SetsDiff)."""
+    from scoring.analysis.diff_sets import diff_sets as _diff
+
+    a, b = load_bundle(criteria_dir, rules_dir, set_a), load_bundle(criteria_dir, rules_dir, set_b)
+    try:
+        return _diff(a, b)
+    finally:
+        a.close()
+        b.close()
+
+
+def render_sets_diff(result: Any, fmt: Literal["table", "json"] = "table") -> str:
+    from scoring.analysis.diff_sets import render_text
+    from scoring.outputs.report import render_json
+
+    return render_json(result.to_json()) if fmt == "json" else render_text(result)

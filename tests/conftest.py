@@ -14,6 +14,6 @@ SAMPLES = ROOT / "sample_evidence"
 
 @pytest.fixture(scope="session")
 def bundle() -> Bundle:
-    b = load_bundle()
+    b = load_bundle(set_id="cap-so-2025")
     yield b
     b.close()

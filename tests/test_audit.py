@@ -137,8 +137,8 @@ CASES: list[tuple[str, Callable[[EvidenceFile], EvidenceFile], list[tuple[str, s
     ("two counts of dossiers received, points involved",
      lambda e: leaf(e, "7.3.3", values={"dossiers_received": 5500}),
      [("7.3.3", "contradiction", "medium", D(3))]),  # if 5500 were right, 3.4.1 would fall to 88.56%
-    ("không phát sinh with figures", lambda e: leaf(e, "6.1.2", values={"recommendations_done": 1,
-                                                                       "recommendations": 2}),
+    ("không phát sinh with figures", lambda e: leaf(e, "6.1.2", values={"refund_paid": 1,
+                                                                       "refund_required": 2}),
      [("6.1.2", "contradiction", "medium", D(1))]),
     ("document without số hiệu", lambda e: doc(e, "1.3.2", 0, number=None),
      [("1.3.2", "unresolved_document", "medium", D(1))]),

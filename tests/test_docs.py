@@ -421,14 +421,21 @@ def test_tuyen_quang_sample_shows_khong_phat_sinh(bundle: Any) -> None:
     assert policies.get("6.1.2") == "award_max"
     assert card.node("3.4.1").max_points == card.node("3.4.1").nominal_max_points + 1
     assert card.total.max_points == Decimal("97.5")
-    assert {"1.1", "2.1.1", "7.2.1"} <= {n.code for n in card.lost_points()}
+    assert {"2.1.1", "7.2.1"} <= {n.code for n in card.lost_points()}
+    # seed 001 PL01 mục 1.1: "Ban hành Kế hoạch trước ngày 20/7/2025 (đã hoàn thành)"
+    assert card.node("1.1").outcome == "met"
     assert card.node("2.1.1").points == Decimal("0.75")
 
 
 def test_bql_sample_shows_missing_evidence_and_penalty(bundle: Any) -> None:
     card = _card(bundle, "bql-kkt-cua-khau-dong-dang-lang-son-2025.yaml")
     missing = {n.code for n in card.leaves() if n.outcome == "missing_evidence"}
-    assert {"1.1", "1.6", "2.1.2", "2.4", "4.1.2", "6.2.2"} <= missing
+    assert {"1.1", "1.6", "2.1.2", "4.1.2", "6.2.2"} <= missing
+    # seed 003 is signed "TRƯỞNG BAN"; what a board does not do is "không phát sinh" by the set's policy
+    assert card.unit_kind == "ban" and card.unit.head == "TRƯỞNG BAN"
+    assert {n.code: n.not_applicable_policy for n in card.leaves() if n.outcome == "not_applicable"} == {
+        "2.3.1": "award_max", "2.3.2": "award_max", "2.4": "award_max"}
+    assert card.total.provisional  # the survey is not published yet
     assert {n.code for n in card.leaves() if n.external} <= missing
     assert card.node("1.6").missing == ("tasks_assigned",)
     assert card.total.external_missing

@@ -280,7 +280,7 @@ def test_no_branch_firing_is_a_definition_error_not_a_crash() -> None:
         from scoring.core.rules import load_bundle
         from scoring.core.durable import DurableEvaluator
         from scoring.core.errors import ParindexError
-        b = load_bundle()
+        b = load_bundle(set_id="cap-so-2025")
         rule = b.rules["3.2.3"]
         gap = dataclasses.replace(rule, branches=rule.branches[:-1])  # no catch-all: 0.5 matches nothing
         ev = DurableEvaluator([gap, b.rules["3.4.1"]])
@@ -306,7 +306,7 @@ def test_repeated_unmatched_facts_leak_nothing() -> None:
         def rss():
             import os
             return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-        b = load_bundle()
+        b = load_bundle(set_id="cap-so-2025")
         rule = b.rules["3.2.3"]
         gap = dataclasses.replace(rule, branches=rule.branches[:-1])
         ev = DurableEvaluator([gap] + [r for c, r in b.rules.items() if c != "3.2.3"])
@@ -345,7 +345,7 @@ def test_tiny_values_are_scored(evidence: dict[str, dict[str, Any]], code: str, 
         from scoring.core.engine import score
         from scoring.core.rules import load_bundle
         from scoring.core.errors import ParindexError
-        b = load_bundle()
+        b = load_bundle(set_id="cap-so-2025")
         try:
             node = score(b, with_values(all_met(), {leaf!r}, **{values!r})).node({code!r})
             print("points", node.points)

@@ -198,7 +198,7 @@ def test_score_reads_the_workbook_like_the_yaml(sample_xlsx: Path, capsys: pytes
 
 def test_template_layout(bundle: Bundle, tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
-    assert main(["template", "-o", str(path), "--department", "Sở Y tế tỉnh Mẫu"]) == 0
+    assert main(["template", "-o", str(path), "--department", "Sở Y tế tỉnh Mẫu", "--criteria-set", "cap-so-2025"]) == 0
     wb = load_workbook(path)
     fields = [f.code for f in bundle.criteria.fields]
     assert wb.sheetnames == [INSTRUCTIONS] + [f"Lĩnh vực {c}" for c in fields] + [CLAIMS]

@@ -43,7 +43,8 @@ from scoring.core.vector import (
 EXAMPLES = int(os.environ.get("PARINDEX_VECTOR_EXAMPLES", "60"))
 ROWS = 10
 # evidence files only (the folder also holds peers and options examples)
-SAMPLE_FILES = [p for p in sorted(SAMPLES.glob("*.yaml")) if "\nevidence:" in p.read_text(encoding="utf-8")]
+SAMPLE_FILES = [p for p in sorted(SAMPLES.glob("*.yaml")) if "\nevidence:" in p.read_text(encoding="utf-8")
+                and "criteria_set: cap-so-2025\n" in p.read_text(encoding="utf-8")]  # the bundle under test
 
 
 def _frac_text(x: Fraction) -> str:
@@ -142,7 +143,7 @@ def hard_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
         assert new != block.group(0), code
         text = text.replace(block.group(0), new)
     path.write_text(text, encoding="utf-8")
-    b = load_bundle(ROOT / "criteria", rules.parent)
+    b = load_bundle(ROOT / "criteria", rules.parent, "cap-so-2025")
     yield b
     b.close()
 

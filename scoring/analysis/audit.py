@@ -118,6 +118,9 @@ class AuditResult:
             "codes_with_gaps": len({g.code for g in self.gaps}),
             "current_points": _num(self.card.total.points),
             "max_points": _num(self.card.total.max_points),
+            # same as score's total.provisional: survey points pending, not a gap of the unit's evidence
+            "provisional": self.card.total.provisional,
+            "pending_survey_codes": [n.code for n in self.card.leaves() if n.pending_survey],
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -769,6 +772,6 @@ def audit(bundle: Bundle, ev: EvidenceFile, documents_dir: Path | str | None = N
     if external_missing:
         notes = [w for w in notes if "điều tra xã hội học" not in w]
         notes.append(f"Chưa có điểm điều tra xã hội học ({', '.join(external_missing)}): do tỉnh cung cấp, "
-                     "không tính là thiếu tài liệu của Sở.")
+                     f"không tính là thiếu tài liệu của {auditor.card.unit.noun}; tổng điểm là tạm tính.")
     return AuditResult(gaps=tuple(gaps), card=auditor.card, evidence_file=ev.file,
                        documents_dir=str(documents_dir) if documents_dir else None, notes=tuple(notes))

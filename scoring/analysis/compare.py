@@ -396,7 +396,8 @@ def _units(codes: set[str]) -> list[str]:
 
 def _draft(card: Scorecard, n: NodeResult, self_pts: Decimal, rounds: dict[int, Decimal], final: Decimal,
            note: str | None, children: list[NodeResult], justification: str | None) -> str:
-    head = (f"Tiêu chí {n.code} \"{n.title}\" (tối đa {_pts(n.max_points)} điểm): Sở tự chấm {_pts(self_pts)} "
+    u = card.unit.noun  # "Sở", "Ban", "cơ quan": the draft speaks as the unit
+    head = (f"Tiêu chí {n.code} \"{n.title}\" (tối đa {_pts(n.max_points)} điểm): {u} tự chấm {_pts(self_pts)} "
             f"điểm, Hội đồng thẩm định chấm {_pts(final)} điểm")
     if final == self_pts:
         earlier = ", ".join(f"lần {r}: {_pts(p)} điểm" for r, p in sorted(rounds.items()) if p != self_pts)
@@ -404,16 +405,16 @@ def _draft(card: Scorecard, n: NodeResult, self_pts: Decimal, rounds: dict[int, 
                 "không cần giải trình thêm.")
     if final > self_pts:
         return head + (f" (cao hơn {_pts(final - self_pts)} điểm). " if final > self_pts else ". ") + \
-            "Sở thống nhất với kết quả thẩm định; không đề nghị xem xét lại."
+            f"{u} thống nhất với kết quả thẩm định; không đề nghị xem xét lại."
     parts = [head + f" (giảm {_pts(self_pts - final)} điểm)."]
     if note:
         parts.append(f"Lý do Hội đồng nêu: {note.rstrip('.')}.")
     if n.is_leaf:
         if n.outcome == "not_applicable":
             why = f": {justification.rstrip('.')}" if justification else ""
-            parts.append(f"Sở xin giải trình: trong năm {card.year}, nội dung này không phát sinh{why}.")
+            parts.append(f"{u} xin giải trình: trong năm {card.year}, nội dung này không phát sinh{why}.")
         else:
-            basis = f"Sở xin giải trình: kết quả thực hiện năm {card.year} là {n.measured_text}"
+            basis = f"{u} xin giải trình: kết quả thực hiện năm {card.year} là {n.measured_text}"
             if n.target:
                 basis += f" (mục tiêu: {n.target})"
             if n.band:
@@ -425,11 +426,11 @@ def _draft(card: Scorecard, n: NodeResult, self_pts: Decimal, rounds: dict[int, 
         else:
             parts.append("Tài liệu kiểm chứng kèm theo: [bổ sung số hiệu, ngày, cơ quan ban hành của văn bản chứng minh].")
     else:
-        parts.append("Sở xin giải trình: kết quả các tiêu chí thành phần: " + "; ".join(
+        parts.append(f"{u} xin giải trình: kết quả các tiêu chí thành phần: " + "; ".join(
             f"{c.code} {c.measured_text or ''} ({_pts(c.points)}/{_pts(c.max_points)} điểm)".replace("  ", " ")
             for c in children) + ".")
     if note:
-        parts.append("[Nêu ý kiến của Sở về lý do Hội đồng nêu ở trên.]")
+        parts.append(f"[Nêu ý kiến của {u} về lý do Hội đồng nêu ở trên.]")
     parts.append(f"Đề nghị Hội đồng thẩm định xem xét, công nhận {_pts(self_pts)} điểm cho tiêu chí {n.code}.")
     return " ".join(parts)
 
@@ -489,10 +490,10 @@ def compare(bundle: Bundle, card: Scorecard, appraisal: Appraisal, gaps: tuple[G
         note = appraisal.notes.get(code)
         if n is None:
             label = "Điểm thưởng" if code == "bonus" else "Điểm phạt"
-            draft = (f"{label}: Sở đề nghị {_pts(self_pts)} điểm, Hội đồng thẩm định {_pts(final)} điểm. "
+            draft = (f"{label}: {card.unit.noun} đề nghị {_pts(self_pts)} điểm, Hội đồng thẩm định {_pts(final)} điểm. "
                      + (f"Lý do Hội đồng nêu: {note}. " if note else "")
                      + ("[Nêu căn cứ đề nghị và văn bản công nhận kèm theo.]" if code == "bonus" and final < self_pts
-                        else "[Nêu ý kiến của Sở.]"))
+                        else f"[Nêu ý kiến của {card.unit.noun}.]"))
             cap = bundle.criteria.adjustments.bonus if code == "bonus" else bundle.criteria.adjustments.penalty
             diffs.append(Difference(code, label, cap.max_points if cap else Decimal(0), self_pts, dict(given), final,
                                     final - self_pts, None, None, (), note,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from scoring.core.evidence import format_number
-from scoring.core.scorecard import OUTCOME_VI, NodeResult, Scorecard
+from scoring.core.scorecard import OUTCOME_VI, PROVISIONAL_NOTE, NodeResult, Scorecard
 
 
 def pts(value: Decimal | None) -> str:
@@ -25,6 +25,7 @@ def lost_items(card: Scorecard) -> list[dict[str, Any]]:
             "outcome": n.outcome, "measured": n.measured_text, "target": n.target, "reason": n.reason,
             "evidence": [e.text for e in n.evidence], "guidance": n.guidance, "details": list(n.details),
             "external": n.external, "dossiers": {k: list(v) for k, v in n.dossiers.items()},
+            "basis_tag": n.basis_tag, "basis_text": n.basis_text, "pending_survey": n.pending_survey,
         })
     return out
 
@@ -36,9 +37,11 @@ def explain_json(card: Scorecard) -> dict[str, Any]:
         items.append({**item, "lost": float(item["lost"]), "points": float(item["points"]),
                       "max_points": float(item["max_points"])})
     total_lost = sum((n.lost for n in card.lost_points()), Decimal(0))
+    supplyable = sum((n.lost for n in card.lost_points() if not n.pending_survey), Decimal(0))
     return {"department": data["department"], "year": data["year"], "criteria_set": data["criteria_set"],
             "points_status": data["points_status"], "illustrative_notice": data["illustrative_notice"],
-            "total": data["total"], "lost_total": float(total_lost), "lost": items, "warnings": data["warnings"]}
+            "total": data["total"], "lost_total": float(total_lost), "lost": items, "warnings": data["warnings"],
+            "lost_supplyable_total": float(supplyable), "unit_kind": data["unit_kind"]}
 
 
 DOSSIERS_SHOWN = 5
@@ -50,6 +53,8 @@ def _leaf_block(i: int, n: NodeResult, markdown: bool, all_dossiers: bool = Fals
     bullet = "- " if markdown else "   "
     if n.external:
         lines.append(f"{bullet}Nguồn điểm: điều tra xã hội học do tỉnh cung cấp (không tự chấm)")
+    if n.basis_text:
+        lines.append(f"{bullet}Căn cứ ngưỡng điểm [{n.basis_tag}]: {n.basis_text}")
     lines.append(f"{bullet}Lý do: {n.reason}")
     if n.measured_text and n.outcome != "missing_evidence":
         lines.append(f"{bullet}Kết quả đo: {n.measured_text} | Mục tiêu: {n.target}")
@@ -75,8 +80,13 @@ def explain_text(card: Scorecard, markdown: bool = False, all_dossiers: bool = F
     title = f"Giải trình điểm bị mất – {card.department}, năm {card.year}"
     lines = [f"# {title}" if markdown else title, ""]
     t = card.total
-    lines.append(f"Tổng điểm: {pts(t.points)}/{pts(t.max_points)} ({pts(t.percent)}%). "
+    lines.append(f"Tổng điểm: {pts(t.points)}/{pts(t.max_points)} ({pts(t.percent)}%"
+                 + (f", {PROVISIONAL_NOTE}" if t.provisional else "") + "). "
                  f"Điểm bị mất ở các tiêu chí: {pts(total_lost)} điểm, {len(lost)} tiêu chí thành phần.")
+    pending = [n for n in lost if n.pending_survey]
+    if pending:
+        lines.append(f"Trong đó {pts(sum((n.lost for n in pending), Decimal(0)))} điểm của {len(pending)} tiêu chí "
+                     "điều tra xã hội học chờ tỉnh công bố, đơn vị không tự bổ sung được (liệt kê sau cùng).")
     if card.points_status == "illustrative":
         lines.append("Lưu ý: điểm tối đa là MINH HỌA, chưa phải điểm chính thức của tỉnh.")
     for w in card.warnings:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "scoring.cli.plan": ("plan",),
     "scoring.cli.audit": ("audit", "compare"),
     "scoring.cli.workbook": ("template", "export", "import-evidence", "import-criteria"),
+    "scoring.cli.diff_sets": ("diff-sets",),
     "scoring.cli.serve": ("serve", "db"),
     "scoring.cli.history": ("history",),
     "scoring.cli.users": ("user",),

@@ -106,6 +106,7 @@ class CriteriaSet(_Model):
     legal_basis: tuple[str, ...] = Field(min_length=1)
     note: str | None = None
     result_bands: tuple[Band, ...] = ()
+    result_bands_source: str | None = None  # where the result bands come from (a decision, or illustrative)
     adjustments: Adjustments = Adjustments()
     fields: tuple[Node, ...] = Field(min_length=1)
 

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
+from scoring.core.unit import terms
 from scoring.core.criteria import CriteriaSet, Node
 from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
 from scoring.core.evidence import (
@@ -251,21 +252,21 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                        {k: v for k, v in given.items()}, text, details=details, refs=refs)
     if kind in ("all", "any"):
         absent = [n for n in r.reads() if n not in values]
-        if absent:
+        if absent and (kind == "all" or not _any_check_holds(r, values)):
             return missing(absent)
         fact: dict[str, Fraction] = {}
         details = []
         shown = []
         for i, check in enumerate(r.checks):
+            if check.evidence not in values or (check.value_from and check.value_from not in values):
+                # an `any` already met by another check: a blank item is "not shown", never missing
+                # evidence; its fact field gets a value that fails the check, so the met check decides
+                fact[f"c{i}"] = _failing(check_condition(i, check))
+                shown.append(f"{check.label}: (chưa khai)")
+                continue
             x = values[check.evidence]
             ref = values[check.value_from] if check.value_from else check.value
-            if isinstance(x, dt.date):
-                diff = Fraction((x - ref).days)  # type: ignore[operator]
-                fact[f"c{i}"] = diff
-            elif check.value_from is not None:
-                fact[f"c{i}"] = Fraction(x) - Fraction(ref)
-            else:
-                fact[f"c{i}"] = Fraction(int(x)) if isinstance(x, bool) else Fraction(x)
+            fact[f"c{i}"] = _check_fact(check, values)
             spec = r.spec(check.evidence)
             shown.append(f"{check.label}: {format_value(spec.type, x)}")
             if not check_condition(i, check).holds(fact):
@@ -273,6 +274,32 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                                + (f", so với {format_value('date', ref)}" if isinstance(ref, dt.date) else "") + ")")
         return Measure("ok", fact, values.get(r.primary), "; ".join(shown), details=details, refs=refs)
     raise AssertionError(kind)  # pragma: no cover
+
+
+def _check_fact(check: Any, values: dict[str, Any]) -> Fraction:
+    x = values[check.evidence]
+    ref = values[check.value_from] if check.value_from else check.value
+    if isinstance(x, dt.date):
+        return Fraction((x - ref).days)
+    if check.value_from is not None:
+        return Fraction(x) - Fraction(ref)
+    return Fraction(int(x)) if isinstance(x, bool) else Fraction(x)
+
+
+def _any_check_holds(r: Any, values: dict[str, Any]) -> bool:
+    """Whether some check of an `any` rule whose items are all given holds (one is enough)."""
+    for i, check in enumerate(r.checks):
+        if check.evidence in values and (not check.value_from or check.value_from in values):
+            if check_condition(i, check).holds({f"c{i}": _check_fact(check, values)}):
+                return True
+    return False
+
+
+def _failing(cmp: Any) -> Fraction:
+    """A value for which ``cmp`` does not hold (the fact field of a check whose item is blank)."""
+    if cmp.op == "ne":
+        return cmp.value
+    return cmp.value - 1 if cmp.op in ("ge", "gt") else cmp.value + 1
 
 
 # ------------------------------------------------------------------ scoring
@@ -394,9 +421,11 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     # effective maxima after "không phát sinh" policies
     eff_max = effective_maxima(bundle, {code: m.status for code, m in measures.items()})
 
+    unit = terms(ev.unit_kind, ev.department)
     results: dict[str, NodeResult] = {}
     for code, rule in bundle.rules.items():
-        results[code] = _leaf_result(cset, index[code], rule, measures[code], fired.get(code), eff_max[code])
+        results[code] = _leaf_result(cset, index[code], rule, measures[code], fired.get(code), eff_max[code],
+                                     unit.noun)
 
     def visit(node: Node) -> NodeResult:
         if node.is_leaf:
@@ -421,7 +450,8 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     self_leaves = [n for n in leaves if not n.external]
     ext_missing = any(n.outcome == "missing_evidence" for n in leaves if n.external)
     if ext_missing:
-        warnings.append("Chưa có điểm điều tra xã hội học (lĩnh vực 8) do tỉnh cung cấp: tổng điểm chưa đầy đủ.")
+        warnings.append("Chưa có điểm điều tra xã hội học (lĩnh vực 8) do tỉnh cung cấp: tổng điểm chưa đầy đủ; "
+                        "tổng điểm, chỉ số và nhóm xếp loại là tạm tính.")
     if claimed["bonus"] > bonus:
         warnings.append(f"Điểm thưởng đề nghị {_fmt_pts(claimed['bonus'])} vượt mức tối đa {_fmt_pts(bonus)}; "
                         f"chỉ tính {_fmt_pts(bonus)}.")
@@ -434,14 +464,14 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
                   bonus=bonus, penalty=penalty, bonus_claimed=claimed["bonus"], penalty_claimed=claimed["penalty"],
                   self_assessed_points=norm(sum((n.points for n in self_leaves), Decimal(0))),
                   self_assessed_max_points=norm(sum((n.max_points for n in self_leaves), Decimal(0))),
-                  external_missing=ext_missing, band=cset.band_of(exact_percent))
+                  external_missing=ext_missing, band=cset.band_of(exact_percent), provisional=ext_missing)
     shown_overrides = tuple(f"{c}{':' + n if n else ''}={v}" for c, d in overrides.items() for n, v in d.items())
     return Scorecard(criteria_set=cset.id, criteria_title=cset.title, points_status=cset.points_status,
                      department=ev.department, year=ev.year, evidence_file=ev.file,
                      constructed_example=ev.constructed_example,
                      nodes=tuple(results[n.code] for n in cset.walk()), total=total,
                      bonus_items=tuple(claims["bonus"]), penalty_items=tuple(claims["penalty"]),
-                     warnings=tuple(warnings), overrides=shown_overrides)
+                     warnings=tuple(warnings), overrides=shown_overrides, unit_kind=unit.kind)
 
 
 def _pct(points: Decimal, max_points: Decimal) -> Decimal | None:
@@ -460,16 +490,18 @@ def _guidance(r: Any, m: Measure, lost: Decimal, values: dict[str, str]) -> str 
     text = r.guidance.format(**values)
     if m.status == "missing":
         need = "; ".join(d.removeprefix("thiếu: ") for d in m.details) or "số liệu hợp lệ"
+        if r.kind == "external" and m.missing:
+            return f"Nhập điểm khi tỉnh công bố kết quả điều tra xã hội học ({need}). {text}"
         return f"Bổ sung số liệu và tài liệu kiểm chứng ({need}). {text}"
     return text
 
 
 def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, branch: Branch | None,
-                 eff_max: Decimal) -> NodeResult:
+                 eff_max: Decimal, unit: str = "Sở") -> NodeResult:
     r = rule.rule
     na = r.not_applicable
     band = None
-    guidance_values: dict[str, str] = {"title": node.title, "code": node.code, "target": rule.target,
+    guidance_values: dict[str, str] = {"unit": unit, "title": node.title, "code": node.code, "target": rule.target,
                                        "max_points": _fmt_pts(eff_max), "measured": m.measured_text or "",
                                        "points": "", "lost": "", "band": "", "details": "; ".join(m.details)}
     if m.status == "missing":
@@ -477,6 +509,9 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         outcome = "missing_evidence"
         need = "; ".join(m.details) or "số liệu không dùng được"
         reason = f"Thiếu số liệu/tài liệu kiểm chứng ({need}). Mất {_fmt_pts(eff_max)} điểm cho đến khi bổ sung."
+        if cset.is_external(node.code) and m.missing:
+            reason = (f"Chưa có kết quả điều tra xã hội học do tỉnh công bố ({need}): tạm tính 0/{_fmt_pts(eff_max)} "
+                      "điểm; đơn vị không tự bổ sung được.")
     elif m.status == "not_applicable":
         outcome = "not_applicable"
         if na.policy == "award_max":
@@ -500,7 +535,7 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         else:
             outcome = "partial"
         lost = eff_max - points
-        values = {"title": node.title, "code": node.code, "measured": m.measured_text or "", "target": rule.target,
+        values = {"unit": unit, "title": node.title, "code": node.code, "measured": m.measured_text or "", "target": rule.target,
                   "points": _fmt_pts(points), "max_points": _fmt_pts(eff_max), "lost": _fmt_pts(lost),
                   "band": band, "details": "; ".join(m.details) or (m.measured_text or "")}
         guidance_values = values
@@ -521,4 +556,6 @@ def _leaf_result(cset: CriteriaSet, node: Node, rule: CompiledRule, m: Measure, 
         guidance=_guidance(r, m, lost, guidance_values), details=tuple(m.details), evidence=tuple(m.refs),
         missing=tuple(m.missing), not_applicable_policy=na.policy if m.status == "not_applicable" else None,
         source=r.source or node.source, dossiers=m.dossiers,
+        basis_full=r.basis.full_points if r.basis else None, basis_lower=r.basis.lower_bands if r.basis else None,
+        basis_tag=r.basis.tag() if r.basis else None, basis_text=r.basis.text() if r.basis else None,
     )

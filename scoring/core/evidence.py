@@ -352,6 +352,9 @@ class EvidenceFile(BaseModel):
     year: int
     criteria_set: str
     constructed_example: bool = False
+    # what the unit is: "so" (Sở), "ban" (Ban Quản lý…), "khac" (another department-level body);
+    # absent: read from the name ("Sở …", "Ban …"), see scoring/core/unit.py
+    unit_kind: Literal["so", "ban", "khac"] | None = None
     prepared_by: str | None = None
     note: str | None = None
     evidence: dict[str, LeafEvidence] = Field(default_factory=dict)

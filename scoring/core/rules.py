@@ -26,7 +26,7 @@ from scoring.core.errors import DefinitionError, Problem, ProblemList, did_you_m
 from scoring.core.evidence import ValueType, format_number, format_percent, to_fraction
 from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
-TEMPLATE_FIELDS = {"title", "code", "measured", "target", "points", "max_points", "lost", "band", "details"}
+TEMPLATE_FIELDS = {"title", "code", "measured", "target", "points", "max_points", "lost", "band", "details", "unit"}
 MAX_BRANCHES = 32  # durable-rules fails when one fact matches more than 64 conditions
 MAX_CHECKS = 40  # durable-rules refuses facts with more than 255 properties
 
@@ -117,6 +117,31 @@ class DeadlineItem(_Model):
     due: dt.date
 
 
+BASIS_VI = {"seed": "mục tiêu trong kế hoạch của đơn vị (seed)", "decision": "quyết định của tỉnh",
+            "illustrative": "minh họa của parindex", "none": "không có (được hoặc không được điểm)"}
+BASIS_TAG = {"seed": "KH", "decision": "QĐ", "illustrative": "MH"}
+
+
+class Basis(_Model):
+    """Where a rule's numbers come from: the full-points threshold, and the lower bands (partial points)."""
+
+    full_points: Literal["seed", "decision", "illustrative"]
+    lower_bands: Literal["seed", "decision", "illustrative", "none"]
+
+    def tag(self) -> str:
+        """Short form shown beside the points: "KH/MH" = threshold from the plan, lower bands illustrative."""
+        head = BASIS_TAG[self.full_points]
+        return head if self.lower_bands == "none" else f"{head}/{BASIS_TAG[self.lower_bands]}"
+
+    def text(self) -> str:
+        return (f"Ngưỡng điểm tối đa: {BASIS_VI[self.full_points]}; các mức thấp hơn: {BASIS_VI[self.lower_bands]}.")
+
+
+BASIS_LEGEND = ("Căn cứ ngưỡng điểm (ghi cạnh điểm): KH = mục tiêu trong kế hoạch của đơn vị (seed); QĐ = quyết định "
+                "của tỉnh; MH = minh họa của parindex; dạng \"KH/MH\": ngưỡng điểm tối đa theo kế hoạch, các mức thấp hơn "
+                "minh họa.")
+
+
 class _RuleBase(_Model):
     code: str
     evidence: tuple[EvidenceSpec, ...] = Field(min_length=1)
@@ -125,6 +150,7 @@ class _RuleBase(_Model):
     guidance: str  # Vietnamese: what to do to win the points back
     target: str | None = None  # Vietnamese target text; derived from the rule when absent
     source: str | None = None
+    basis: Basis | None = None  # where the full-points threshold and the lower bands come from
     line: int | None = None  # where the rule starts in its file
 
     @field_validator("code", mode="before")
@@ -579,6 +605,27 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
                              hint=did_you_mean(target, siblings) or "points can only move to siblings")
 
 
+def has_lower_bands(rule: CompiledRule) -> bool:
+    """Whether some branch other than the top one gives points (partial credit)."""
+    return any(not b.top and b.points is not None and b.points > 0 for b in rule.branches)
+
+
+def _check_basis(rule: CompiledRule, where: dict[str, Any], problems: ProblemList) -> None:
+    basis = rule.rule.basis
+    if basis is None:
+        return
+    lower = has_lower_bands(rule)
+    if basis.lower_bands == "none" and lower:
+        problems.add("basis_mismatch", "basis says lower_bands: none, but the rule gives partial points below the top",
+                     **where, hint="say where the lower bands come from: seed, decision or illustrative")
+    elif basis.lower_bands != "none" and not lower:
+        problems.add("basis_mismatch", f"basis says lower_bands: {basis.lower_bands}, but the rule has no partial "
+                     "points below the top", **where, hint="write lower_bands: none")
+    if rule.kind == "external" and not getattr(rule.rule, "bands", ()) and basis.full_points == "seed":
+        problems.add("basis_mismatch", "points given by the province (external, no bands) have no seed threshold",
+                     **where, hint="write full_points: decision or illustrative")
+
+
 def _check_thresholds(rule: CompiledRule, where: dict[str, Any], problems: ProblemList) -> None:
     """Thresholds must stay distinct and exact as doubles, for the durable-rules engine."""
     for field_name in rule.fields:
@@ -645,7 +692,7 @@ _RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
 #: every key a rules file may use, for "did you mean" on a misspelt one
 KNOWN_RULE_KEYS = sorted(set().union(*(m.model_fields for m in (
     ThresholdRule, RatioRule, CountRule, BooleanRule, DeadlineRule, ExternalRule, AllRule, Check,
-    EvidenceSpec, BandSpec, NotApplicable, DeadlineItem, RulesFile))))
+    EvidenceSpec, BandSpec, NotApplicable, DeadlineItem, RulesFile, Basis))))
 
 
 def default_dirs() -> tuple[Path, Path]:
@@ -715,6 +762,7 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
         if node is not None and node.is_leaf:
             compiled[rule.code] = compile_rule(rule, node.max_points)
             _check_thresholds(compiled[rule.code], where, problems)
+            _check_basis(compiled[rule.code], where, problems)
     for leaf in cset.leaves():
         if leaf.code not in first_seen:
             problems.add("missing_rule", f"sub-criterion '{leaf.code}' ({leaf.title}) has no rule",

@@ -69,6 +69,17 @@ class NodeResult(_Frozen):
     not_applicable_policy: str | None = None
     source: str | None = None
     dossiers: dict[str, tuple[str, ...]] = {}  # label → ids of the dossiers behind the figure
+    # where the rule's full-points threshold and lower bands come from (rules.Basis): seed / decision /
+    # illustrative / none, and the short tag shown beside the points ("KH/MH")
+    basis_full: str | None = None
+    basis_lower: str | None = None
+    basis_tag: str | None = None
+    basis_text: str | None = None
+
+    @property
+    def pending_survey(self) -> bool:
+        """Survey points (field 8) not yet published by the province: nothing the unit can supply."""
+        return self.external and self.is_leaf and self.outcome == "missing_evidence"
 
     def measured_json(self) -> Any:
         """A number for numeric measures (rates as 0–1 fractions), else a string, or None."""
@@ -106,6 +117,8 @@ class Total(_Frozen):
     self_assessed_max_points: Decimal
     external_missing: bool
     band: str | None
+    # the survey points are missing, so the total, index and band are provisional (tạm tính)
+    provisional: bool = False
 
 
 class Scorecard(_Frozen):
@@ -122,6 +135,13 @@ class Scorecard(_Frozen):
     penalty_items: tuple[Adjustment, ...] = ()
     warnings: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
+    unit_kind: str = "so"  # so / ban / khac (scoring/core/unit.py)
+
+    @property
+    def unit(self) -> Any:
+        from scoring.core.unit import terms
+
+        return terms(self.unit_kind, self.department)
 
     def notices(self) -> list[str]:
         """Vietnamese notices every report must show: constructed data, illustrative points, --set values."""
@@ -144,9 +164,11 @@ class Scorecard(_Frozen):
         return [n for n in self.nodes if n.is_leaf]
 
     def lost_points(self) -> list[NodeResult]:
-        """Leaves that lost points, largest loss first (then by code order)."""
+        """Leaves that lost points, largest loss first (then by code order); survey points the province
+        has not published yet come last, since the unit cannot supply them."""
         order = {n.code: i for i, n in enumerate(self.nodes)}
-        return sorted((n for n in self.leaves() if n.lost > 0), key=lambda n: (-n.lost, order[n.code]))
+        return sorted((n for n in self.leaves() if n.lost > 0),
+                      key=lambda n: (n.pending_survey, -n.lost, order[n.code]))
 
     def to_frame(self) -> Any:
         import pandas as pd
@@ -184,6 +206,8 @@ class Scorecard(_Frozen):
                 "missing_evidence": list(n.missing), "not_applicable_policy": n.not_applicable_policy,
                 "kind": n.kind, "points_status": n.points_status, "external": n.external,
                 "dossiers": {k: list(v) for k, v in n.dossiers.items()},
+                "basis": ({"full_points": n.basis_full, "lower_bands": n.basis_lower} if n.basis_full else None),
+                "basis_tag": n.basis_tag, "basis_text": n.basis_text, "pending_survey": n.pending_survey,
             })
         t = self.total
         return {
@@ -203,13 +227,18 @@ class Scorecard(_Frozen):
                 "self_assessed_points": num(t.self_assessed_points),
                 "self_assessed_max_points": num(t.self_assessed_max_points),
                 "external_missing": t.external_missing, "band": t.band,
+                "provisional": t.provisional, "provisional_note": PROVISIONAL_NOTE if t.provisional else None,
             },
+            "unit_kind": self.unit_kind,
+            "unit_label": self.unit.label,
             "bonus_items": [{**a.model_dump(), "points": num(a.points)} for a in self.bonus_items],
             "penalty_items": [{**a.model_dump(), "points": num(a.points)} for a in self.penalty_items],
             "criteria": criteria,
             "warnings": list(self.warnings),
         }
 
+
+PROVISIONAL_NOTE = "tạm tính, chưa có kết quả điều tra xã hội học"
 
 ILLUSTRATIVE_NOTICE = ("Điểm tối đa trong bộ tiêu chí này là MINH HỌA, chưa phải điểm chính thức của tỉnh; "
                        "thay bằng bộ tiêu chí theo quyết định của tỉnh trước khi dùng làm kết quả chính thức.")

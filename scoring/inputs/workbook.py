@@ -110,6 +110,7 @@ INFO_LABELS: dict[str, str] = {
     "prepared_by": "Người lập",
     "constructed_example": "Ví dụ dựng sẵn",
     "note": "Ghi chú chung",
+    "unit_kind": "Loại đơn vị (so / ban / khac)",
 }
 
 EXTRA_ROWS = 5  # blank rows at the end of each field sheet for more documents
@@ -443,6 +444,7 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
         "prepared_by": ev.prepared_by if ev else None,
         "constructed_example": ("có" if ev.constructed_example else "không") if ev else "không",
         "note": ev.note if ev else None,
+        "unit_kind": ev.unit_kind if ev else None,
     }
     row = 4
     ws.cell(row=row - 1, column=1, value="THÔNG TIN CHUNG").font = st["bold"]

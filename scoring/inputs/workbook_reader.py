@@ -264,7 +264,7 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
         ordered = dict(sorted(evidence.items(), key=lambda kv: order.get(kv[0], len(order))))
     return EvidenceFile(department=info["department"], year=info["year"], criteria_set=info["criteria_set"],
                         constructed_example=info["constructed_example"], prepared_by=info["prepared_by"],
-                        note=info["note"], evidence=ordered, bonus=tuple(bonus), penalty=tuple(penalty),
+                        note=info["note"], unit_kind=info.get("unit_kind"), evidence=ordered, bonus=tuple(bonus), penalty=tuple(penalty),
                         file=name)
 
 
@@ -276,7 +276,7 @@ def _read_info(rd: _Reader, ws: Any) -> dict[str, Any]:
             key = labels.get(_norm(c.value)) if isinstance(c.value, str) else None
             if key is not None and key not in where:
                 where[key] = (c.row, c.column + 1)
-    out: dict[str, Any] = {"prepared_by": None, "note": None, "constructed_example": False}
+    out: dict[str, Any] = {"prepared_by": None, "note": None, "constructed_example": False, "unit_kind": None}
     for key, label in INFO_LABELS.items():
         if key not in where:
             if key in ("department", "year", "criteria_set"):
@@ -308,6 +308,12 @@ def _read_info(rd: _Reader, ws: Any) -> dict[str, Any]:
                     out[key] = parse_bool(value)
                 except ValueError_ as exc:
                     rd.add("bad_value", f"'{label}': {exc}", ws.title, coord, hint="chọn 'có' hoặc 'không'")
+        elif key == "unit_kind":
+            if value is not None and str(value).strip().lower() not in ("so", "ban", "khac"):
+                rd.add("bad_value", f"'{label}': '{value}' không phải so, ban hoặc khac", ws.title, coord,
+                       hint="ghi so (Sở), ban (Ban Quản lý…) hoặc khac (cơ quan khác), hoặc để trống")
+            elif value is not None:
+                out[key] = str(value).strip().lower()
         else:
             out[key] = None if value is None else str(value)
     return out
@@ -542,6 +548,8 @@ def evidence_yaml(ev: EvidenceFile, source: str | None = None) -> str:
         head.append("# VÍ DỤ DỰNG SẴN (constructed example): số liệu giả định để minh họa, không phải số liệu thật.")
     data: dict[str, Any] = {"department": ev.department, "year": ev.year, "criteria_set": ev.criteria_set,
                             "constructed_example": ev.constructed_example}
+    if ev.unit_kind is not None:
+        data["unit_kind"] = ev.unit_kind
     if ev.prepared_by is not None:
         data["prepared_by"] = ev.prepared_by
     if ev.note is not None:

@@ -28,7 +28,8 @@ def render_table(result: AuditResult) -> str:
         lines.append("Số liệu: VÍ DỤ DỰNG SẴN, không phải số liệu thật của đơn vị.")
     if c.points_status == "illustrative":
         lines.append(f"Lưu ý: {ILLUSTRATIVE_NOTICE}")
-    lines.append(f"Điểm tự chấm hiện tại: {_pts(c.total.points)}/{_pts(c.total.max_points)}.")
+    lines.append(f"Điểm tự chấm hiện tại: {_pts(c.total.points)}/{_pts(c.total.max_points)}"
+                 + (" (tạm tính, chưa có kết quả điều tra xã hội học)." if c.total.provisional else "."))
     lines.extend(f"Lưu ý: {n}" for n in result.notes)
     lines.append("")
     if not result.gaps:

@@ -46,6 +46,8 @@ def scorecard_docx(card: Scorecard) -> bytes:
     sec.left_margin, sec.right_margin = Cm(3), Cm(1.5)
 
     superior, dept, place = _issuer_lines(card.department)
+    if not superior and re.search(r"Lạng Sơn|lạng sơn", card.department):  # "Ban … Đồng Đăng - Lạng Sơn"
+        superior, place = "UBND TỈNH LẠNG SƠN", "Lạng Sơn"
     head = doc.add_table(rows=1, cols=2)
     head.autofit = False
     head.columns[0].width, head.columns[1].width = Cm(6.5), Cm(10)
@@ -74,8 +76,9 @@ def scorecard_docx(card: Scorecard) -> bytes:
 
     _heading(doc, "I. KẾT QUẢ TỰ ĐÁNH GIÁ, CHẤM ĐIỂM")
     band = f", thuộc nhóm «{t.band}»" if t.band else ""
+    provisional = " (tạm tính, chưa có kết quả điều tra xã hội học)" if t.provisional else ""
     _para(doc, f"1. Tổng điểm tự đánh giá: {pts(t.points)}/{pts(t.max_points)} điểm; Chỉ số cải cách hành chính "
-               f"đạt {pts(t.percent)}%{band}.", indent=True)
+               f"đạt {pts(t.percent)}%{band}{provisional}.", indent=True)
     _para(doc, f"2. Điểm các lĩnh vực: {pts(t.fields_points)} điểm; điểm thưởng: +{pts(t.bonus)}; điểm phạt: "
                f"−{pts(t.penalty)}. Phần tự chấm (không gồm điều tra xã hội học): "
                f"{pts(t.self_assessed_points)}/{pts(t.self_assessed_max_points)} điểm.", indent=True)
@@ -114,7 +117,9 @@ def scorecard_docx(card: Scorecard) -> bytes:
         p.paragraph_format.space_before = Pt(6)
         _run(p, f"{i}. Tiêu chí {n.code} – {n.title}: ", bold=True)
         _run(p, f"đạt {pts(n.points)}/{pts(n.max_points)} điểm, mất {pts(n.lost)} điểm "
-                f"({OUTCOME_VI.get(n.outcome or '', '')}).")
+                f"({OUTCOME_VI.get(n.outcome or '', '')})" + (f" [{n.basis_tag}]." if n.basis_tag else "."))
+        if n.basis_text:
+            _bullet(doc, "Căn cứ ngưỡng điểm", n.basis_text)
         if n.external:
             _bullet(doc, "Nguồn điểm", "điều tra xã hội học do tỉnh cung cấp (đơn vị không tự chấm).")
         _bullet(doc, "Lý do", n.reason or "")
@@ -130,7 +135,7 @@ def scorecard_docx(card: Scorecard) -> bytes:
 
     _heading(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ")
     _para(doc, "…………………………………………………………………………", indent=True)
-    _signature(doc, dept)
+    _signature(doc, dept, card.unit)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -280,7 +285,10 @@ def _score_table(doc: Any, card: Scorecard) -> None:
                 note += f" (Điểm tối đa gốc {pts(n.nominal_max_points)}.)"
         else:
             docs, note = "", ""
-        fill(table.add_row(), [n.code, n.title.upper() if field else n.title, pts(n.max_points), pts(n.points),
+        shown = pts(n.points)
+        if n.is_leaf and n.basis_tag:
+            note = f"[{n.basis_tag}] {note}"
+        fill(table.add_row(), [n.code, n.title.upper() if field else n.title, pts(n.max_points), shown,
                                docs, note], bold=not n.is_leaf, italic=not n.is_leaf and not field,
              shade="E2EFDA" if field else None)
     t = card.total
@@ -290,11 +298,12 @@ def _score_table(doc: Any, card: Scorecard) -> None:
     fill(table.add_row(), ["", "Điểm phạt", "", f"−{pts(t.penalty)}", "",
                            "; ".join(f"{a.title} ({a.count} lần)" for a in card.penalty_items)], bold=True)
     fill(table.add_row(), ["", "TỔNG ĐIỂM", pts(t.max_points), pts(t.points), "",
-                           f"Chỉ số {pts(t.percent)}%" + (f"; nhóm: {t.band}" if t.band else "")], bold=True,
+                           f"Chỉ số {pts(t.percent)}%" + (f"; nhóm: {t.band}" if t.band else "")
+                           + ("; tạm tính, chưa có kết quả điều tra xã hội học" if t.provisional else "")], bold=True,
          shade="FFF2CC")
 
 
-def _signature(doc: Any, dept: str) -> None:
+def _signature(doc: Any, dept: str, unit: Any = None) -> None:
     from docx.shared import Cm, Pt
 
     table = doc.add_table(rows=1, cols=2)
@@ -305,9 +314,10 @@ def _signature(doc: Any, dept: str) -> None:
     p = left.paragraphs[0]
     p.paragraph_format.space_before = Pt(12)
     _run(p, "Nơi nhận:", bold=True, italic=True, size=12)
-    for line in ("- Sở Nội vụ (để tổng hợp);", "- Lãnh đạo Sở;", "- Lưu: VT, VP."):
+    leadership, head = (unit.leadership, unit.head) if unit is not None else ("Lãnh đạo Sở", "GIÁM ĐỐC")
+    for line in ("- Sở Nội vụ (để tổng hợp);", f"- {leadership};", "- Lưu: VT, VP."):
         q = left.add_paragraph()
         q.paragraph_format.space_after = Pt(0)
         _run(q, line, size=11)
-    _cell_lines(right, [("GIÁM ĐỐC", True), ("(Ký, ghi rõ họ tên, đóng dấu)", False)], size=13, italic_last=True)
+    _cell_lines(right, [(head, True), ("(Ký, ghi rõ họ tên, đóng dấu)", False)], size=13, italic_last=True)
     right.paragraphs[0].paragraph_format.space_before = Pt(12)

@@ -8,7 +8,8 @@ import textwrap
 from typing import Any
 
 from scoring.analysis.explain import pts
-from scoring.core.scorecard import OUTCOME_VI, Scorecard
+from scoring.core.rules import BASIS_LEGEND
+from scoring.core.scorecard import OUTCOME_VI, PROVISIONAL_NOTE, Scorecard
 
 FORMATS = ("table", "json", "markdown", "csv")
 
@@ -16,8 +17,19 @@ FORMATS = ("table", "json", "markdown", "csv")
 def _header(card: Scorecard) -> list[str]:
     lines = [f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {card.year}",
              f"Đơn vị: {card.department}",
+             f"Loại đơn vị: {card.unit.label}",
              f"Bộ tiêu chí: {card.criteria_title} [{card.criteria_set}]"]
     return lines + card.notices()
+
+
+def provisional_suffix(card: Scorecard) -> str:
+    """" (tạm tính, …)" after a total, index or band while the survey points are missing."""
+    return f" ({PROVISIONAL_NOTE})" if card.total.provisional else ""
+
+
+def basis_cell(n: Any) -> str:
+    """The rule's basis beside a leaf's points: "[KH/MH]" (see rules.BASIS_LEGEND)."""
+    return f" [{n.basis_tag}]" if n.is_leaf and n.basis_tag else ""
 
 
 def _total_lines(card: Scorecard) -> list[str]:
@@ -28,7 +40,7 @@ def _total_lines(card: Scorecard) -> list[str]:
     if t.penalty or t.penalty_claimed:
         lines.append(f"Điểm phạt: −{pts(t.penalty)}")
     lines.append(f"TỔNG ĐIỂM: {pts(t.points)}/{pts(t.max_points)} – CHỈ SỐ: {pts(t.percent)}%"
-                 + (f" – Nhóm: {t.band}" if t.band else ""))
+                 + (f" – Nhóm: {t.band}" if t.band else "") + provisional_suffix(card))
     lines.append(f"Phần tự chấm (không gồm điều tra xã hội học): {pts(t.self_assessed_points)}/{pts(t.self_assessed_max_points)}")
     lines.extend(f"Lưu ý: {w}" for w in card.warnings)
     return lines
@@ -47,13 +59,17 @@ def render_table(card: Scorecard, width: int = 110) -> str:
         if n.external and n.is_leaf:
             outcome += " (ĐTXHH)"
         out.append(f"{n.code:<7} {wrapped[0]:<{title_w}} {pts(n.max_points):>6} {pts(n.points):>6} "
-                   f"{pts(n.lost) if n.lost else '':>5}  {outcome}")
+                   f"{pts(n.lost) if n.lost else '':>5}  {outcome}{basis_cell(n)}")
         out += [f"{'':<7} {w}" for w in wrapped[1:]]
     out += ["─" * len(head)] + _total_lines(card)
+    if any(n.basis_tag for n in card.nodes):
+        out.append(BASIS_LEGEND)
     lost = card.lost_points()
     if lost:
         out += ["", f"Điểm bị mất ({len(lost)} tiêu chí thành phần, lớn nhất trước; xem chi tiết: parindex explain):"]
-        for n in lost:
+        for i, n in enumerate(lost):
+            if n.pending_survey and (i == 0 or not lost[i - 1].pending_survey):
+                out.append("  Chờ kết quả điều tra xã hội học do tỉnh công bố (đơn vị không tự bổ sung được):")
             out.append(f"  {n.code:<7} −{pts(n.lost):<5} {n.reason}")
     return "\n".join(out) + "\n"
 
@@ -76,14 +92,16 @@ def render_markdown(card: Scorecard) -> str:
             if n.external:
                 note = "Điểm điều tra xã hội học do tỉnh cung cấp. " + note
         mx = pts(n.max_points) + (f" (gốc {pts(n.nominal_max_points)})" if n.max_points != n.nominal_max_points else "")
-        pt = f"**{pts(n.points)}**" if n.level == "field" else pts(n.points)
+        pt = f"**{pts(n.points)}**" if n.level == "field" else pts(n.points) + basis_cell(n)
         out.append(f"| {code} | {title} | {mx} | {pt} | {docs} | {note} |")
     t = card.total
     out.append(f"| | **TỔNG ĐIỂM** | **{pts(t.max_points)}** | **{pts(t.points)}** | | Chỉ số {pts(t.percent)}%"
                + (f"; điểm thưởng +{pts(t.bonus)}" if t.bonus else "") + (f"; điểm phạt −{pts(t.penalty)}" if t.penalty else "")
-               + (f"; nhóm {t.band}" if t.band else "") + " |")
+               + (f"; nhóm {t.band}" if t.band else "") + provisional_suffix(card) + " |")
     out.append("")
     out += [f"- {line}" for line in _total_lines(card)]
+    if any(n.basis_tag for n in card.nodes):
+        out.append(f"- {BASIS_LEGEND}")
     return "\n".join(out) + "\n"
 
 

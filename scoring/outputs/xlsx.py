@@ -35,8 +35,11 @@ def scorecard_xlsx(card: Any) -> bytes:
         ws.column_dimensions[letter].width = w
     lines = [(f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {card.year}", st["title"]),
              (f"Đơn vị: {card.department}", st["bold"]),
+             (f"Loại đơn vị: {card.unit.label}", st["normal"]),
              (f"Bộ tiêu chí: {card.criteria_title} [{card.criteria_set}]", st["normal"])]
-    for text in _notices(card):
+    from scoring.core.rules import BASIS_LEGEND
+
+    for text in _notices(card) + ([BASIS_LEGEND] if any(n.basis_tag for n in card.nodes) else []):
         lines.append((text, st["red"]))
     row = 1
     for text, font in lines:
@@ -86,6 +89,8 @@ def scorecard_xlsx(card: Any) -> bytes:
                 note = "Điểm điều tra xã hội học do tỉnh cung cấp (không tự chấm). " + note
             if n.max_points != n.nominal_max_points:
                 note += f" (Điểm tối đa gốc {pts(n.nominal_max_points)}.)"
+            if n.basis_tag:  # where the threshold and the lower bands come from, beside the points
+                note = f"[{n.basis_tag}] {note}"
             ws.cell(row=r, column=6, value=note)
         else:
             kids = children.get(n.code, [])
@@ -117,7 +122,8 @@ def scorecard_xlsx(card: Any) -> bytes:
         (total_row, "TỔNG ĐIỂM", f"=C{sum_row}", f"=D{sum_row}+D{bonus_row}-D{penalty_row}",
          f"Phần tự chấm (không gồm điều tra xã hội học): {pts(t.self_assessed_points)}/{pts(t.self_assessed_max_points)} điểm."),
         (index_row, "CHỈ SỐ CẢI CÁCH HÀNH CHÍNH (%)", None, f"=ROUND(D{total_row}/C{total_row}*100,2)",
-         f"Nhóm: {t.band}" if t.band else None),
+         (f"Nhóm: {t.band}" if t.band else "") + ("; tạm tính, chưa có kết quả điều tra xã hội học"
+                                                   if t.provisional else "") or None),
     ]
     cached.update({f"C{sum_row}": _num(t.max_points), f"D{sum_row}": _num(t.fields_points),
                    f"C{total_row}": _num(t.max_points), f"D{total_row}": _num(t.points)})

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..store.db import Store
 from scoring import api
+
+from ..store.db import Store
 from .config import WebConfig
 from .problems import problems_body
 from .security import CSRF_COOKIE, BadForm, CsrfError, HostCheck, TooLarge, new_token

@@ -15,12 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from scoring import api
+
 from ..store import queries as q
-from ..store.history import history_data  # noqa: F401  (the pages and the CLI show the same history)
 from ..store.db import Store
 from ..store.files import sniff
 from ..store.models import Appraisal, Assessment
-from scoring import api
 from .auth_scope import visible_departments
 from .config import WebConfig
 from .security import Upload

@@ -489,3 +489,11 @@ def test_an_internal_error_is_a_vietnamese_500_and_the_server_goes_on(client, mo
     assert "boom" not in api_answer.text
     monkeypatch.undo()
     assert client.get("/").status_code == 200
+
+
+def test_a_lost_point_shows_the_rule_levels(client) -> None:  # type: ignore[no-untyped-def]
+    aid = upload(client, {"evidence": (LANG_SON, sample(LANG_SON))}).json()["id"]
+    ratio = client.get(f"/assessments/{aid}/lost/7.3.4").text  # bands: from 55 % full points
+    assert "từ 55% trở lên" in ratio and "thấp hơn" in ratio
+    checks = client.get(f"/assessments/{aid}/lost/7.3.1").text  # both checks needed
+    assert "cần: Tái sử dụng dữ liệu số hóa từ 50% trở lên" in checks and "đủ tất cả: 3 điểm; ngược lại 0 điểm" in checks

@@ -38,7 +38,9 @@ else:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyped-def]
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
+    # LANGUAGE: Chromium's own controls (the file picker's button) in Vietnamese when chromium-l10n is installed
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS,
+            "env": {**os.environ, "LANGUAGE": "vi", "LANG": "vi_VN.UTF-8"}}
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...store.queries import ROUNDS
 from scoring import api
+
+from ...store.queries import ROUNDS
 from ..security import check_csrf
 from ..service import WebError
 from .assessments import export_response

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from scoring import api
 
 from ...store.queries import ROUNDS
-from scoring import api
 from ..province import own_rank
 from ..service import WebError
 from .common import form_with_csrf, render, service
@@ -31,17 +35,11 @@ async def upload(request: Request) -> Response:
     fields, files = await form_with_csrf(request)
     round_ = fields.get("round", "tu_cham")
     try:
-        a = await _create(request, files, round_)
+        a = await run_in_threadpool(service(request).create_assessment, files, round_)
     except (api.ParindexError, WebError) as exc:
         status = exc.status if isinstance(exc, WebError) else 422
         return render(request, "new.html", {"problems": exc.problems, "round": round_}, status=status)
     return RedirectResponse(f"/assessments/{a.id}", status_code=303)
-
-
-async def _create(request: Request, files: dict, round_: str):  # type: ignore[no-untyped-def]
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(service(request).create_assessment, files, round_)
 
 
 @router.get("/template.xlsx")
@@ -51,7 +49,8 @@ def empty_template(request: Request) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="mau-tai-lieu-kiem-chung.xlsx"'})
 
 
-def page_context(request: Request, assessment_id: int) -> dict:  # type: ignore[type-arg]
+def page_context(request: Request, assessment_id: int) -> dict[str, Any]:
+    """What every page of one assessment shows: the record, its scorecard, the rank, the round's name."""
     svc = service(request)
     a = svc.get(assessment_id)
     lo = svc.loaded(a)

@@ -39,6 +39,10 @@ def _rule_levels(request: Request, assessment_id: int, code: str) -> list[str]:
         out.append(f"thấp hơn: {pts(spec.else_points)} điểm")
     for check in getattr(spec, "checks", None) or ():
         out.append(("cần: " if kind == "all" else "một trong: ") + check.label)
+    if getattr(spec, "checks", None):
+        full = spec.points if spec.points is not None else lo.card.node(code).max_points
+        out.append(f"{'đủ tất cả' if kind == 'all' else 'có ít nhất một'}: {pts(full)} điểm; "
+                   f"ngược lại {pts(spec.else_points)} điểm")
     if kind == "boolean":
         out.append(f"{'có' if spec.expect else 'không'}: được điểm; ngược lại {pts(spec.else_points)} điểm")
     if kind == "deadline":

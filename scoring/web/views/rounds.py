@@ -7,6 +7,7 @@ with a draft giải trình the clerk edits and downloads as .docx.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +22,7 @@ router = APIRouter()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _context(request: Request, assessment_id: int, problems: list | None = None) -> dict:  # type: ignore[type-arg]
+def _context(request: Request, assessment_id: int, problems: list[api.Problem] | None = None) -> dict[str, Any]:
     ctx = page_context(request, assessment_id)
     svc = service(request)
     rows = []
