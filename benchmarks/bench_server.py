@@ -53,7 +53,7 @@ def prepare(db: str, clients: int, departments: int) -> None:
     from scoring.store import accounts as acc
     from scoring.store import queries as q
     from scoring.store.db import Store
-    from scoring.web.auth import hash_password
+    from scoring.store.passwords import hash_password
 
     store = Store.open(db)
     hashed = hash_password(PASSWORD)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from scoring.core.errors import InputError, Problem
 
 MB = 1024 * 1024
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+WEB_CONFIG = "PARINDEX_WEB_CONFIG"  # JSON of the web application's settings, for each worker process
 
 
 def db_option(p: argparse.ArgumentParser) -> None:
@@ -31,22 +35,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                  hint="ví dụ --workers 2 --session-hours 8"))
     import uvicorn
 
-    from scoring.store.db import Store
-    from scoring.web.config import WebConfig
-    from scoring.web.server import check_accounts, refuse_without_accounts, to_env
+    from sqlalchemy.engine import make_url
 
-    config = WebConfig(db=args.db, host=args.host, port=args.port,
-                       max_evidence_bytes=int(args.max_evidence_mb * MB), max_dossier_bytes=int(args.max_dossier_mb * MB),
-                       extra_hosts=tuple(h.lower() for h in args.allowed_host), https_proxy=args.https_proxy,
-                       session_idle_hours=args.session_hours)
-    refuse_without_accounts(config, args.db or "mặc định")  # never create an empty database only to refuse
+    from scoring.store import accounts as acc
+    from scoring.store.db import Store, database_url
+
+    network = args.host.strip("[]").lower() not in LOOPBACK
+    url = make_url(database_url(args.db))
+    if network and url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        _refuse(args, url.render_as_string(hide_password=True))  # never create an empty database only to refuse
     store = Store.open(args.db)  # migrations run here, once, before any worker starts
     try:
         shown_db, files = store.shown_url, store.files.folder
-        accounts = check_accounts(store, config)  # a network address needs accounts
+        with store.sessions() as s:
+            accounts = acc.count_users(s)
     finally:
         store.close()
-    os.environ.update(to_env(config))
+    if network and accounts == 0:
+        _refuse(args, shown_db)
+    # the settings of every worker process (scoring.web.server.from_env reads them; WebConfig's fields)
+    os.environ[WEB_CONFIG] = json.dumps({
+        "db": args.db, "host": args.host, "port": args.port, "max_evidence_bytes": int(args.max_evidence_mb * MB),
+        "max_dossier_bytes": int(args.max_dossier_mb * MB), "extra_hosts": [h.lower() for h in args.allowed_host],
+        "https_proxy": args.https_proxy, "session_idle_hours": args.session_hours}, ensure_ascii=False)
     os.environ["PARINDEX_MIGRATED"] = "1"
     host = f"[{args.host}]" if ":" in args.host else args.host
     sys.stderr.write(f"parindex đang chạy: mở http://{host}:{args.port}/ trong trình duyệt.\n"
@@ -59,6 +70,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 workers=args.workers if args.workers > 1 else None, log_level="warning", access_log=False,
                 server_header=False, proxy_headers=args.https_proxy)
     return 0
+
+
+def _refuse(args: argparse.Namespace, shown_db: str) -> None:
+    db = f" --db {args.db}" if args.db else ""
+    raise InputError(Problem(
+        "host_needs_accounts",
+        f"không mở máy chủ trên địa chỉ '{args.host}': cơ sở dữ liệu {args.db or shown_db} chưa có tài khoản nào, ai trong "
+        "mạng cũng sẽ vào được",
+        subject="--host",
+        hint=f"tạo tài khoản quản trị trước: printf '%s' \"$MAT_KHAU\" | parindex user add quantri --role admin "
+             f"--password-stdin{db} (rồi thêm tài khoản cho từng đơn vị); hoặc bỏ --host để chỉ dùng trên máy này"))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ def _db_option(p: argparse.ArgumentParser) -> None:
 
 
 def _password_from_stdin(args: argparse.Namespace) -> str:
-    from scoring.web.auth import password_problem
+    from scoring.store.passwords import password_problem
 
     if not args.password_stdin:
         raise InputError(Problem("password_stdin_required", "cần --password-stdin: mật khẩu đọc từ đầu vào chuẩn",
@@ -39,9 +39,9 @@ def _store(db: str | None) -> Any:
     from scoring.store.db import Store
 
     store = Store.open(db)  # migrations run, as for serve
-    from scoring.web.auth import watch_store
+    from scoring.store.audit import watch
 
-    watch_store(store)  # the CLI's changes go into the audit log too (actor cli:<os user>)
+    watch(store)  # the CLI's changes go into the audit log too (actor cli:<os user>)
     return store
 
 
@@ -59,7 +59,7 @@ def _user(s: Any, username: str) -> Any:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from scoring.store import accounts as acc
     from scoring.store import queries as q
-    from scoring.web.auth import hash_password
+    from scoring.store.passwords import hash_password
 
     if args.role in acc.DEPARTMENT_ROLES and not args.department:
         raise InputError(Problem("department_required", f"vai trò {args.role} cần --department (tên đơn vị)",
@@ -127,7 +127,7 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
 def cmd_user_password(args: argparse.Namespace) -> int:
     from scoring.store import accounts as acc
     from scoring.store.models import utcnow
-    from scoring.web.auth import hash_password
+    from scoring.store.passwords import hash_password
 
     password = _password_from_stdin(args)
     store = _store(args.db)

@@ -19,14 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .models import Assessment, Base, Department, utcnow
 
-ROLES: dict[str, str] = {
-    "clerk": "Chuyên viên (đơn vị)",
-    "leader": "Lãnh đạo (đơn vị)",
-    "appraiser": "Thẩm định (Sở Nội vụ)",
-    "admin": "Quản trị",
-}
-#: Roles bound to one department (they see only its assessments).
-DEPARTMENT_ROLES = ("clerk", "leader")
+from .actor import DEPARTMENT_ROLES, ROLES  # noqa: E402,F401  (the roles belong to the accounts)
 
 
 def user_key(username: str) -> str:

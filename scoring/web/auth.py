@@ -20,12 +20,10 @@ How a request goes through:
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import hmac
 import logging
 import secrets
-import threading
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -33,14 +31,19 @@ from urllib.parse import quote
 from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import event, insert, inspect as sa_inspect
+from sqlalchemy import event, insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..store import accounts as acc
+from ..store import audit
+from ..store.actor import Actor, current, visible_departments  # noqa: F401  (visible_departments: the pages' filter)
+from ..store.actor import reset as _reset_actor
+from ..store.actor import use as _use_actor
 from ..store.db import Store
-from ..store.models import Appraisal, AppraisalPoints, Assessment, Department, Explanation, NodePoints, StoredFile, utcnow
+from ..store.models import AppraisalPoints, Assessment, Department, NodePoints, StoredFile, utcnow
+from ..store.passwords import hash_password, password_problem, verify_password  # noqa: F401
 from scoring import api
 from .config import WebConfig
 from .problems import problems_body
@@ -59,110 +62,12 @@ def is_loopback(host: str) -> bool:
     return host.strip("[]").lower() in LOOPBACK
 
 
-# ------------------------------------------------------------------ passwords
-
-_hasher: Any = None
-_hash_slots = threading.BoundedSemaphore(4)  # argon2 uses 19 MiB per hash: bound the memory of a sign-in burst
-_dummy_hash: str | None = None
-
-
-def _ph() -> Any:
-    global _hasher
-    if _hasher is None:
-        from argon2 import PasswordHasher
-
-        # OWASP's argon2id minimum (m=19 MiB, t=2, p=1): ~25 ms here; the parameters live in each hash
-        _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-    return _hasher
-
-
-def hash_password(password: str) -> str:
-    with _hash_slots:
-        return str(_ph().hash(password))
-
-
-def verify_password(stored: str | None, password: str) -> bool:
-    """True when ``password`` matches; with ``stored`` None a dummy hash is checked, so that an unknown user
-    costs the same time as a wrong password."""
-    from argon2.exceptions import InvalidHashError, VerificationError
-
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = hash_password(secrets.token_urlsafe(16))
-    with _hash_slots:
-        try:
-            ok = bool(_ph().verify(stored or _dummy_hash, password))
-        except (VerificationError, InvalidHashError):
-            ok = False
-    return ok and stored is not None
-
-
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused (Vietnamese), or None."""
-    if len(password) < 10:
-        return "mật khẩu phải dài ít nhất 10 ký tự"
-    if len(password) > 200:
-        return "mật khẩu dài quá 200 ký tự"
-    return None
-
-
 # ------------------------------------------------------------------ who is signed in
 
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: int | None
-    username: str
-    role: str
-    department_id: int | None
-    department: str | None
-    csrf: str | None = None
-    address: str | None = None
-    token: str | None = None
-
-    @property
-    def sees_all(self) -> bool:
-        return self.role not in acc.DEPARTMENT_ROLES
-
-    @property
-    def role_title(self) -> str:
-        return acc.ROLES.get(self.role, self.role)
-
+Principal = Actor
 
 #: The web application of one machine (no account in the database, loopback only): everything allowed.
 LOCAL = Principal(None, "local", "admin", None, None)
-
-_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("parindex_principal", default=None)
-
-
-def current() -> Principal | None:
-    """The signed-in user of this request (``LOCAL`` without accounts; None outside a request: the CLI)."""
-    return _current.get()
-
-
-def visible_departments() -> tuple[int, ...] | None:
-    """Department ids the current user may see; None: all of them."""
-    p = current()
-    if p is None or p.sees_all:
-        return None
-    return (p.department_id,) if p.department_id is not None else ()
-
-
-def use_principal(p: Principal | None) -> contextvars.Token[Principal | None]:
-    return _current.set(p)
-
-
-def _actor() -> tuple[str, int | None, str | None]:
-    p = current()
-    if p is None:
-        import getpass
-
-        try:
-            who = getpass.getuser()
-        except Exception:  # noqa: BLE001 - no user name in this environment
-            who = "?"
-        return f"cli:{who}", None, None
-    return p.username, p.user_id, p.address
 
 
 # ------------------------------------------------------------------ errors
@@ -403,11 +308,11 @@ class SessionMiddleware:
         state["session_problem"] = problem
         if principal is not None and principal.csrf:
             state["session_csrf"] = principal.csrf
-        reset = _current.set(principal)
+        reset = _use_actor(principal)
         try:
             await self.app(scope, receive, send)
         finally:
-            _current.reset(reset)
+            _reset_actor(reset)
 
 
 # ------------------------------------------------------------------ the guard (every route)
@@ -451,29 +356,9 @@ async def guard(request: Request) -> None:
 
 # ------------------------------------------------------------------ the store's events: isolation, author, audit
 
-#: Rows that are parts of another row (audited with it) or bookkeeping.
-_NOT_AUDITED = (acc.AuditEntry, acc.LoginSession, NodePoints, AppraisalPoints, StoredFile)
-
-
-def _assessment_of(s: Session, obj: Any) -> Assessment | None:
-    with s.no_autoflush:
-        if isinstance(obj, Assessment):
-            return obj
-        aid = getattr(obj, "assessment_id", None)
-        if aid is None and isinstance(obj, Explanation):
-            ap = s.get(Appraisal, obj.appraisal_id)
-            aid = ap.assessment_id if ap is not None else None
-        return s.get(Assessment, aid) if aid is not None else None
-
-
 def _before_flush(s: Session, _ctx: Any, _instances: Any) -> None:
-    for obj in s.deleted:
-        if not isinstance(obj, acc.LoginSession):
-            raise RuntimeError(f"nothing is deleted from the store ({type(obj).__name__})")
+    """A department's account writes only its own department's rows, never into a submitted round."""
     p = current()
-    for obj in list(s.new):
-        if p is not None and hasattr(obj, "author") and getattr(obj, "author") is None:
-            obj.author = p.username
     if p is None or p.sees_all:
         return
     from ..store.queries import ROUNDS
@@ -485,7 +370,7 @@ def _before_flush(s: Session, _ctx: Any, _instances: Any) -> None:
             raise wrong_department(p, obj.name)
         if isinstance(obj, acc.User) or (isinstance(obj, acc.Submission) and p.role != "leader"):
             raise forbidden(p, "thay đổi tài khoản" if isinstance(obj, acc.User) else "nộp bản đánh giá")
-        a = _assessment_of(s, obj)
+        a = audit.assessment_of(s, obj)
         if a is None:
             continue
         if a.department_id != p.department_id:
@@ -501,52 +386,11 @@ def _before_flush(s: Session, _ctx: Any, _instances: Any) -> None:
                 raise submitted_error(a.year, ROUNDS.get(a.round, a.round))
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def _after_flush(s: Session, _ctx: Any) -> None:
-    actor, user_id, address = _actor()
-    rows = []
-    for kind, objs in (("add", s.new), ("change", s.dirty)):
-        for obj in objs:
-            if isinstance(obj, _NOT_AUDITED) or not hasattr(obj, "__tablename__"):
-                continue
-            state = sa_inspect(obj)
-            pk = state.mapper.primary_key_from_instance(obj)
-            detail: dict[str, Any] = {"id": _plain(pk[0] if len(pk) == 1 else "/".join(map(str, pk)))}
-            if kind == "change":
-                changes = {}
-                for attr in state.mapper.column_attrs:
-                    hist = state.attrs[attr.key].history
-                    if hist.has_changes():
-                        before = hist.deleted[0] if hist.deleted else None
-                        after = hist.added[0] if hist.added else None
-                        if attr.key == "password_hash":
-                            before, after = "…", "…"  # the fact, never the hash
-                        changes[attr.key] = {"before": _plain(before), "after": _plain(after)}
-                if not changes:
-                    continue
-                detail["changes"] = changes
-            elif isinstance(obj, acc.User):
-                detail.update(username=obj.username, role=obj.role, department_id=obj.department_id)
-            a = _assessment_of(s, obj)
-            rows.append(acc.audit_row(
-                actor=actor, user_id=user_id, address=address, action=f"{obj.__tablename__}.{kind}",
-                subject=f"{obj.__tablename__}:{detail['id']}", assessment_id=a.id if a is not None else None,
-                department_id=a.department_id if a is not None else getattr(obj, "department_id", None),
-                detail=detail))
-    if rows:
-        s.connection().execute(insert(acc.AuditEntry), rows)
-
-
 def watch_store(store: Store) -> None:
-    """Isolation checks and the audit log on every write through this store's sessions (idempotent)."""
+    """The audit log (scoring.store.audit) and, for web requests, the isolation checks above (idempotent)."""
+    audit.watch(store)
     if not event.contains(store.sessions, "before_flush", _before_flush):
         event.listen(store.sessions, "before_flush", _before_flush)
-        event.listen(store.sessions, "after_flush", _after_flush)
 
 
 # ------------------------------------------------------------------ installing into the application
@@ -591,8 +435,3 @@ def install(app: FastAPI, config: WebConfig, store: Store) -> None:
     async def _db_down(request: Request, exc: OperationalError) -> Response:
         log.warning("database unavailable on %s", request.url.path)
         return JSONResponse(_db_down_body(), status_code=503, headers={"Retry-After": "5"})
-
-    from .views import login, ranking, submit
-
-    for module in (login, ranking, submit):
-        app.include_router(module.router)

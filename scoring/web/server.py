@@ -13,10 +13,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import InputError, Problem
-from ..store import accounts as acc
 from ..store.db import Store
-from .auth import is_loopback
 from .config import WebConfig
 
 ENV = "PARINDEX_WEB_CONFIG"  # JSON of WebConfig (parindex serve sets it for its workers)
@@ -59,38 +56,3 @@ def app_from_env() -> Any:
     config = from_env()
     store = Store.open(config.db, config.files_dir, upgrade=os.environ.get("PARINDEX_MIGRATED") != "1")
     return create_app(config, store)
-
-
-def needs_accounts(config: WebConfig) -> bool:
-    return config.require_accounts or not is_loopback(config.host)
-
-
-def refuse_without_accounts(config: WebConfig, shown_db: str) -> None:
-    """Before opening anything: a network address and a SQLite file that does not exist yet (no accounts)."""
-    from sqlalchemy.engine import make_url
-
-    from ..store.db import database_url
-
-    u = make_url(database_url(config.db))
-    if needs_accounts(config) and u.get_backend_name() == "sqlite" and not Path(u.database or "").is_file():
-        _refuse(config, shown_db)
-
-
-def check_accounts(store: Store, config: WebConfig) -> int:
-    """The number of active accounts; refuse a network address when there is none."""
-    with store.sessions() as s:
-        n = acc.count_users(s)
-    if n == 0 and needs_accounts(config):
-        _refuse(config, store.shown_url)
-    return n
-
-
-def _refuse(config: WebConfig, shown_db: str) -> None:
-    db = f" --db {config.db}" if config.db else ""
-    raise InputError(Problem(
-        "host_needs_accounts",
-        f"không mở máy chủ trên địa chỉ '{config.host}': cơ sở dữ liệu {shown_db} chưa có tài khoản "
-        "nào, ai trong mạng cũng sẽ vào được",
-        subject="--host",
-        hint=f"tạo tài khoản quản trị trước: printf '%s' \"$MAT_KHAU\" | parindex user add quantri --role admin "
-             f"--password-stdin{db} (rồi thêm tài khoản cho từng đơn vị); hoặc bỏ --host để chỉ dùng trên máy này"))

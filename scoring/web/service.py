@@ -18,10 +18,10 @@ from typing import Any
 from scoring import api
 
 from ..store import queries as q
+from ..store.actor import visible_departments
 from ..store.db import Store
 from ..store.files import sniff
 from ..store.models import Appraisal, Assessment
-from .auth_scope import visible_departments
 from .config import WebConfig
 from .security import Upload
 

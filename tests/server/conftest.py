@@ -46,7 +46,7 @@ def pg() -> Iterator[PgServer]:
 def add_users(store: Any) -> None:
     from scoring.store import accounts as acc
     from scoring.store import queries as q
-    from scoring.web.auth import hash_password
+    from scoring.store.passwords import hash_password
 
     hashed = hash_password(PASSWORD)  # one hash for all: the tests stay fast
     with store.sessions.begin() as s:
