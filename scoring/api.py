@@ -27,10 +27,12 @@ Workbooks and tables
     ``template``             the empty evidence workbook (.xlsx bytes)
     ``export_workbook``      YAML evidence → workbook bytes
     ``import_workbook``      a filled workbook → evidence YAML text
-    ``import_criteria``      a province's criteria table → criteria file and rules skeleton (texts)
+    ``import_criteria``      a province's criteria table → criteria file and rules that score at once (texts)
+Rule authors
+    ``run_rule_tests``       a set's rule fixtures (rules/<set>/tests/*.yaml) run as pass/fail cases
 Rendering (text or bytes; JSON equal to the CLI's ``--format json``)
     ``render_scorecard``, ``render_explanation``, ``render_whatif``, ``render_plan``,
-    ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``,
+    ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``, ``render_rule_tests``,
     ``explanation_docx`` (the giải trình letter with the clerk's texts),
     and ``render`` / ``to_json`` that dispatch on the result's type.
 """
@@ -56,16 +58,17 @@ if TYPE_CHECKING:  # heavy modules are imported by the operation that needs them
     from scoring.analysis.simulate import PeerSet, Rank
     from scoring.core.vector import BatchResult
     from scoring.inputs.dossiers import DossierInputs, Result as IndicatorResult
-    from scoring.inputs.province_table import ImportedCriteria
+    from scoring.analysis.fixtures import FixtureReport
+    from scoring.inputs.criteria_table import ImportedCriteria
 
 __all__ = [
     "AuditResult", "Bundle", "CheckReport", "Comparison", "DefinitionError", "DossierInputs", "EvidenceFile",
     "InputError", "ParindexError", "PlanResult", "Problem", "Scorecard", "SimulationResult", "WhatIfResult",
     "audit", "check", "compare", "evidence_cells", "evidence_with_dossiers", "explain", "explanation_docx",
     "export_workbook", "import_criteria",
-    "import_workbook", "indicators", "load_assessment", "load_bundle", "load_evidence", "load_peers", "plan",
+    "import_workbook", "indicators", "load_assessment", "run_rule_tests", "load_bundle", "load_evidence", "load_peers", "plan",
     "rank", "render", "render_audit", "render_comparison", "render_explanation", "render_indicators",
-    "render_plan", "render_scenarios", "render_scorecard", "render_whatif", "score", "simulate", "template",
+    "render_plan", "render_rule_tests", "render_scenarios", "render_scorecard", "render_whatif", "score", "simulate", "template",
     "to_json", "whatif",
 ]
 
@@ -354,20 +357,32 @@ def import_workbook(workbook: Path | str, criteria_dir: Path | str | None = None
 
 
 def import_criteria(table: Path | str, *, scale: str | Decimal | None = None, **options: Any) -> ImportedCriteria:
-    """A province's criteria table (.xlsx) read into a criteria file and a rules skeleton (as texts).
+    """A province's criteria table (.xlsx) read into a criteria file and a rules folder (as texts) that
+    ``check`` accepts at once: every leaf gets a rule from its scale text, a "choose a level" rule, or a
+    direct-points rule.
 
     ``scale`` is the set's total as the user wrote it ('100', '100,5'); the other options are those of
-    ``scoring.inputs.province_table.import_criteria_table`` (set_id, province, year, level, sheet, columns...).
+    ``scoring.inputs.criteria_table.import_criteria_table`` (set_id, province, year, level, sheet, columns,
+    title, official, source, external).
     """
-    from scoring.inputs.province_table import _parse_max, import_criteria_table
+    from scoring.inputs.criteria_table import import_criteria_table, parse_points
 
     total = None
     if scale is not None:
         try:
-            total = _parse_max(scale)
-        except ValueError as exc:
-            raise InputError(Problem("bad_scale", str(exc), subject="--scale")) from None
+            total = scale if isinstance(scale, Decimal) else parse_points(scale)
+        except ValueError:
+            raise InputError(Problem("bad_scale", f"--scale '{scale}' không phải số điểm", subject="--scale",
+                                     hint="ví dụ --scale 100")) from None
     return import_criteria_table(table, scale=total, **options)
+
+
+def run_rule_tests(rules_dir: Path | str | None = None, criteria_dir: Path | str | None = None) -> FixtureReport:
+    """Run the rule fixtures of every set under ``rules_dir`` (a set's rules folder or a folder of sets;
+    default: the bundled rules): each case's evidence scored and the named codes' points compared."""
+    from scoring.analysis.fixtures import run_fixtures
+
+    return run_fixtures(rules_dir, criteria_dir)
 
 
 # ------------------------------------------------------------------ rendering
@@ -468,6 +483,17 @@ def render_scenarios(result: SimulationResult, peers: PeerSet | None = None) -> 
     from scoring.analysis.simulate import scenarios_csv
 
     return scenarios_csv(result.result, result.ids, peers)
+
+
+def render_rule_tests(report: FixtureReport, fmt: Literal["table", "json"] = "table") -> str:
+    """The pass/fail listing of ``run_rule_tests`` (Vietnamese, a diff under each failed case), or JSON."""
+    import json
+
+    from scoring.analysis.fixtures import report_json, report_text
+
+    if fmt == "json":
+        return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
+    return report_text(report)
 
 
 def render(result: Any, fmt: str = "table", **options: Any) -> str | bytes:

@@ -23,7 +23,7 @@ from scoring.core.criteria import load_criteria
 from scoring.core.engine import score
 from scoring.core.errors import DefinitionError, InputError
 from scoring.core.evidence import EvidenceFile, load_evidence
-from scoring.inputs.province_table import import_criteria_table
+from scoring.inputs.criteria_table import import_criteria_table
 from scoring.inputs.workbook import CLAIMS, EV_COLUMNS, INSTRUCTIONS, evidence_workbook
 from scoring.inputs.workbook_reader import evidence_yaml, read_evidence_workbook
 from scoring.outputs.xlsx import scorecard_xlsx
@@ -513,29 +513,32 @@ def test_import_criteria_table(tmp_path: Path) -> None:
     table = make_table(tmp_path / "bang.xlsx", GOOD_ROWS, GOOD_MERGES)
     before = sha(table)
     res = import_criteria_table(table, set_id="tinh-mau-2025", province="tỉnh Mẫu", year=2025)
-    assert res.problems == [] and sha(table) == before
-    assert "'1.10'" in res.yaml_text and "'1.1'" in res.yaml_text  # quoted: 1.10 stays 1.10
+    assert res.problems == () and sha(table) == before
+    assert "'1.10'" in res.criteria_yaml and "'1.1'" in res.criteria_yaml  # quoted: 1.10 stays 1.10
     out = tmp_path / "criteria" / "tinh-mau-2025.yaml"
     out.parent.mkdir()
-    out.write_text(res.yaml_text, encoding="utf-8")
+    out.write_text(res.criteria_yaml, encoding="utf-8")
     cset = load_criteria(out)
     idx = cset.index()
     assert idx["1.10"].title == "Tiêu chí 1.10" and idx["1.1"].max_points == Decimal("2.5")
     assert cset.points_status == "illustrative" and cset.scale == Decimal("19.5")
     assert idx["2"].max_points == Decimal("8") and any("'2'" in n for n in res.notes)
     assert idx["2.1.2"].title == "Xử lý kết quả theo dõi (tên tiêu chí 2.1.2 viết tiếp ở dòng dưới)"
-    assert idx["2.1.1"].source.endswith("dòng 17")
-    assert res.rows["1.10"] == 14
+    assert idx["2.1.1"].source.endswith("dòng 17") and idx["2.1.1"].label == "2.1.1"
+    assert res.rows["1.10"] == "'Phụ lục I' dòng 14"
+    # no scale in the table: every leaf is a direct-points rule, and the set loads at once
+    assert (res.computed_rules, res.level_rules, res.points_rules) == (0, 0, 13)
 
 
 def test_import_criteria_reports_sum_mismatch_with_sheet_rows(tmp_path: Path) -> None:
     table = make_table(tmp_path / "bang.xlsx", MISMATCH_ROWS, GOOD_MERGES)
     res = import_criteria_table(table, set_id="tinh-mau-2025", province="tỉnh Mẫu", year=2025)
     by_subject = {p.subject: p for p in res.problems}
-    mismatch = by_subject["1 ('Phụ lục I' dòng 4)"]
-    assert mismatch.code == "points_mismatch" and "11.5" in mismatch.message and "1.10 (dòng 14)" in mismatch.hint
-    total = next(p for p in res.problems if p.subject == "'Phụ lục I'!C21")
-    assert total.code == "points_mismatch" and "19.5" in total.message and "20" in total.message
+    mismatch = by_subject["'Phụ lục I' dòng 4"]
+    assert mismatch.code == "points_mismatch" and "11,5" in mismatch.message and "12" in mismatch.message
+    assert "1.10: 1 ('Phụ lục I' dòng 14)" in mismatch.hint
+    total = by_subject["'Phụ lục I' dòng 21"]
+    assert total.code == "points_mismatch" and "19,5" in total.message and "20" in total.message
 
 
 def test_numeric_codes_that_collide_get_a_text_hint(tmp_path: Path) -> None:
@@ -543,19 +546,19 @@ def test_numeric_codes_that_collide_get_a_text_hint(tmp_path: Path) -> None:
     table = make_table(tmp_path / "bang.xlsx", rows)
     res = import_criteria_table(table, set_id="tinh-mau-2025", province="tỉnh Mẫu", year=2025)
     dup = next(p for p in res.problems if p.code == "duplicate_code")
-    assert "'1.1'" in dup.message and "Text" in dup.hint and dup.subject.endswith("A14)")
+    assert "'1.1'" in dup.message and "Text" in dup.hint and dup.subject.endswith("A14")
 
 
 def test_columns_by_letter_or_header_and_unknown_header(tmp_path: Path) -> None:
     table = make_table(tmp_path / "bang.xlsx", GOOD_ROWS, GOOD_MERGES)
-    by_letter = import_criteria_table(table, set_id="a", province="P", year=2025, code_column="A",
-                                      title_column="B", max_column="C")
-    by_text = import_criteria_table(table, set_id="a", province="P", year=2025, max_column="điểm tối đa")
-    assert by_letter.yaml_text.split("\n", 2)[2] == by_text.yaml_text.split("\n", 2)[2]
+    by_letter = import_criteria_table(table, set_id="a", province="P", year=2025,
+                                      columns={"code": "A", "title": "B", "max": "C"})
+    by_text = import_criteria_table(table, set_id="a", province="P", year=2025, columns={"max": "điểm tối đa"})
+    assert by_letter.criteria_yaml == by_text.criteria_yaml and by_letter.rules_files == by_text.rules_files
     with pytest.raises(InputError) as exc:
-        import_criteria_table(table, set_id="a", province="P", year=2025, max_column="Điểm chuẩn")
+        import_criteria_table(table, set_id="a", province="P", year=2025, columns={"max": "Điểm chuẩn"})
     (p,) = problems_of(exc)
-    assert p.code == "missing_column" and "Điểm tối đa" in p.hint
+    assert p.code == "missing_column" and "Điểm tối đa" in p.hint and p.subject == "--max-column"
 
 
 def test_official_needs_a_source(tmp_path: Path) -> None:
@@ -564,38 +567,32 @@ def test_official_needs_a_source(tmp_path: Path) -> None:
         import_criteria_table(table, set_id="a", province="P", year=2025, official=True)
     res = import_criteria_table(table, set_id="a", province="P", year=2025, official=True,
                                 source="QĐ 99/QĐ-UBND ngày 01/10/2025, Phụ lục I")
-    assert res.problems == [] and "points_status: official" in res.yaml_text
+    assert res.problems == () and "points_status: official" in res.criteria_yaml
 
 
-def test_import_criteria_command_writes_a_skeleton_that_check_reports(tmp_path: Path,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_criteria_command_writes_a_set_that_checks_at_once(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     table = make_table(tmp_path / "bang.xlsx", GOOD_ROWS, GOOD_MERGES)
     (tmp_path / "criteria").mkdir()
     out = tmp_path / "criteria" / "tinh-mau-2025.yaml"
     assert main(["import-criteria", str(table), "-o", str(out), "--province", "tỉnh Mẫu", "--year", "2025",
                  "--external", "2.2"]) == 0
+    err = capsys.readouterr().err
+    assert "0 tính tự động" in err and "12 nhập điểm trực tiếp" in err
     rules = tmp_path / "rules" / "tinh-mau-2025"
     assert sorted(p.name for p in rules.glob("*.yaml")) == ["1-cong-tac-chi-dao.yaml", "2-cai-cach-the-che.yaml"]
     assert load_criteria(out).index()["2.2"].external
-    with pytest.raises(DefinitionError) as exc:
-        load_bundle(tmp_path / "criteria", tmp_path / "rules", "tinh-mau-2025")
-    missing = [p for p in problems_of(exc) if p.code == "missing_rule"]
-    assert len(missing) == len(problems_of(exc)) == 13  # exactly one per leaf, nothing else
-    assert main(["check", "--criteria", str(tmp_path / "criteria"), "--rules", str(tmp_path / "rules")]) == 2
-    assert capsys.readouterr().err.count("missing_rule") == 13
-    # uncommenting a stub (and opening the list) gives a valid rule for that leaf
+    bundle = load_bundle(tmp_path / "criteria", tmp_path / "rules", "tinh-mau-2025")
+    assert bundle.rules["2.2"].kind == "external" and bundle.rules["1.10"].kind == "points"
+    bundle.close()
+    assert main(["check", "--criteria", str(tmp_path / "criteria"), "--rules", str(tmp_path / "rules")]) == 0
+    # running again keeps the author's edited rules
     f2 = rules / "2-cai-cach-the-che.yaml"
-    lines = f2.read_text(encoding="utf-8").split("\n")
-    start = next(i for i, line in enumerate(lines) if line.startswith('#   - code: "2.2"'))
-    for i in range(start - 1, start + 9):
-        lines[i] = lines[i][2:]
-    f2.write_text("\n".join(lines).replace("rules: []", "rules:"), encoding="utf-8")
-    with pytest.raises(DefinitionError) as exc:
-        load_bundle(tmp_path / "criteria", tmp_path / "rules", "tinh-mau-2025")
-    assert {p.subject for p in problems_of(exc)} == {p.subject for p in missing} - {"2.2"}
-    # running again keeps the author's rules
-    assert main(["import-criteria", str(table), "-o", str(out), "--province", "tỉnh Mẫu", "--year", "2025"]) == 0
-    assert "rules:\n" in f2.read_text(encoding="utf-8")
+    f2.write_text(f2.read_text(encoding="utf-8") + "# sửa tay\n", encoding="utf-8")
+    assert main(["import-criteria", str(table), "-o", str(out), "--province", "tỉnh Mẫu", "--year", "2025",
+                 "--external", "2.2"]) == 0
+    assert f2.read_text(encoding="utf-8").endswith("# sửa tay\n")
+    assert "Giữ nguyên tệp quy tắc đã có của lĩnh vực: 1, 2" in capsys.readouterr().err
 
 
 def test_import_criteria_command_stops_on_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -604,14 +601,25 @@ def test_import_criteria_command_stops_on_problems(tmp_path: Path, capsys: pytes
     assert main(["import-criteria", str(table), "-o", str(out), "--province", "P", "--year", "2025"]) == 2
     err = capsys.readouterr().err
     assert "points_mismatch" in err and "dòng" in err and "Traceback" not in err
-    assert not out.exists()
+    assert not out.exists() and not (tmp_path / "rules").exists()
+
+
+def test_import_criteria_writes_nothing_when_the_rules_cannot_be_written(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    table = make_table(tmp_path / "bang.xlsx", GOOD_ROWS, GOOD_MERGES)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    out = tmp_path / "criteria.yaml"
+    assert main(["import-criteria", str(table), "-o", str(out), "--province", "P", "--year", "2025",
+                 "--rules-out", str(blocker / "rules")]) == 2
+    assert "cannot_write" in capsys.readouterr().err and not out.exists()
 
 
 def test_every_problem_code_is_documented() -> None:
     source = "".join((ROOT / "scoring" / f).read_text(encoding="utf-8") for f in
-                     ("inputs/workbook.py", "inputs/workbook_reader.py", "outputs/xlsx.py", "inputs/province_table.py"))
+                     ("inputs/workbook.py", "inputs/workbook_reader.py", "outputs/xlsx.py", "inputs/criteria_table.py", "cli/workbook.py"))
     codes = set(re.findall(r'(?:\.add|Problem)\(\s*"([a-z_]+)"', source))
-    doc = (ROOT / "docs" / "excel.md").read_text(encoding="utf-8")
+    doc = "".join((ROOT / "docs" / name).read_text(encoding="utf-8") for name in ("excel.md", "criteria-import.md"))
     assert len(codes) > 30
     assert sorted(c for c in codes if f"`{c}`" not in doc) == []
 

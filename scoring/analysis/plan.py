@@ -694,8 +694,8 @@ def _winback(m: Model, code: str, card: Scorecard, overrides: Overrides) -> tupl
     if r.kind == "external" and not getattr(r, "bands", ()):
         return "điểm do tỉnh cung cấp (điều tra xã hội học), không tự chấm được", None
     if r.kind in ("ratio", "threshold", "count") or (r.kind == "external" and r.bands):
-        t = r.bands[0].min
         spec = r.spec(r.value) if r.kind != "ratio" else None
+        t = r.bands[0].meeting_value(whole=bool(spec and spec.type == "count"))
         is_rate = r.kind == "ratio" or bool(spec and spec.type == "rate")
         text = f"cần: {compiled.target}"
         leaf = m.ev.evidence.get(code)
@@ -713,6 +713,11 @@ def _winback(m: Model, code: str, card: Scorecard, overrides: Overrides) -> tupl
         return text, {None: raw}
     if r.kind == "boolean":
         return f"cần: {'có' if r.expect else 'không'}", {None: "có" if r.expect else "không"}
+    if r.kind == "level":
+        best = max(range(len(r.levels)), key=lambda i: r.levels[i].points)
+        return f"cần: {r.levels[best].label}", {None: f"level:{best + 1}"}
+    if r.kind == "points":
+        return f"cần: {compiled.target}", {None: str(compiled.max_points)}
     if r.kind in ("all", "any"):
         override: dict[str | None, str] = {}
         for check in r.checks:

@@ -3,7 +3,7 @@
 Each module of this package holds one group of commands: it parses arguments, calls one
 ``scoring.api`` operation, writes the text or bytes, and maps errors to exit codes.
 Exit codes: 0 success, 2 bad input (rules, criteria, evidence, arguments), 1 internal error,
-3 ``audit --fail-on-gaps`` found gaps, 130 interrupted.
+3 ``audit --fail-on-gaps`` found gaps or ``test`` a failed case, 130 interrupted.
 No traceback reaches a user unless ``--debug`` is given.
 """
 
@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "scoring.cli.audit": ("audit", "compare"),
     "scoring.cli.workbook": ("template", "export", "import-evidence", "import-criteria"),
     "scoring.cli.diff_sets": ("diff-sets",),
+    "scoring.cli.rule_tests": ("test",),
     "scoring.cli.serve": ("serve", "db"),
     "scoring.cli.history": ("history",),
     "scoring.cli.users": ("user",),

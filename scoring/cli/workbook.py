@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from scoring.cli.common import common_options, emit, load_bundle_for
-from scoring.core.errors import DefinitionError
+from scoring.core.errors import DefinitionError, InputError, Problem
+from scoring.core.yamlio import write_atomic
+
+#: the columns import-criteria can be told, in the clerk's words
+COLUMN_VI = {"code": "số thứ tự (STT)", "title": "tên lĩnh vực/tiêu chí", "max": "điểm tối đa",
+             "guidance": "hướng dẫn chấm điểm"}
 
 
 def register(subparsers: Any) -> None:
@@ -31,27 +36,35 @@ def register(subparsers: Any) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write the YAML to FILE instead of the screen")
     p.set_defaults(func=cmd_import_evidence)
 
-    p = subparsers.add_parser("import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành tệp bộ tiêu chí")
-    p.add_argument("table", metavar="TABLE", help="the province's criteria table (.xlsx)")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="criteria file to write, e.g. criteria/<id>.yaml")
-    p.add_argument("--sheet", metavar="NAME", help="sheet to read (default: the first)")
-    p.add_argument("--code-column", metavar="H", help="header text or column letter of the codes (default: STT / Mã)")
-    p.add_argument("--title-column", metavar="H", help="header text or column letter of the titles")
-    p.add_argument("--max-column", metavar="H", help="header text or column letter of the maximum points")
-    p.add_argument("--id", dest="set_id", metavar="ID", help="criteria set id (default: the output file name)")
-    p.add_argument("--title", metavar="TEXT", help="title of the criteria set")
-    p.add_argument("--province", metavar="P", required=True, help="province, e.g. 'tỉnh Sơn La'")
-    p.add_argument("--year", metavar="Y", type=int, required=True, help="assessment year")
-    p.add_argument("--level", metavar="L", default="cap_so", help="level (default: cap_so)")
-    p.add_argument("--official", action="store_true", help="the points are the province's official ones (needs --source)")
-    p.add_argument("--source", metavar="TEXT", help="decision and annex the table comes from")
+    p = subparsers.add_parser(
+        "import-criteria", help="nhập bảng tiêu chí của tỉnh (xlsx) thành bộ tiêu chí và quy tắc chấm được ngay",
+        description="Đọc bảng tiêu chí (phụ lục quyết định của tỉnh, tệp .xlsx) và ghi tệp bộ tiêu chí cùng thư mục "
+                    "quy tắc: mỗi tiêu chí thành phần có một quy tắc, đọc từ thang điểm trong bảng (tỷ lệ, số lượng, "
+                    "có/không) hoặc, nếu không đọc được, thành quy tắc chọn mức / nhập điểm trực tiếp. Sau khi nhập: "
+                    "'parindex check', 'parindex template', điền tệp Excel, 'parindex score'. Xem docs/criteria-import.md.",
+        epilog="Ví dụ: parindex import-criteria bang-tieu-chi.xlsx -o criteria/son-la-2025.yaml "
+               "--province \"tỉnh Sơn La\" --year 2025")
+    p.add_argument("table", metavar="TABLE", help="bảng tiêu chí của tỉnh (.xlsx)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="tệp bộ tiêu chí sẽ ghi, ví dụ criteria/<mã>.yaml")
+    p.add_argument("--sheet", metavar="NAME", help="chỉ đọc trang tính này (mặc định: mọi trang có bảng tiêu chí)")
+    for role, option in (("code", "--code-column"), ("title", "--title-column"), ("max", "--max-column"),
+                         ("guidance", "--guidance-column")):
+        p.add_argument(option, metavar="H", dest=f"{role}_column",
+                       help=f"chữ ở tiêu đề cột hoặc chữ cái của cột {COLUMN_VI[role]} (mặc định: tự nhận)")
+    p.add_argument("--id", dest="set_id", metavar="ID", help="mã bộ tiêu chí (mặc định: tên tệp -o)")
+    p.add_argument("--title", metavar="TEXT", help="tên bộ tiêu chí")
+    p.add_argument("--province", metavar="P", required=True, help="tỉnh, ví dụ 'tỉnh Sơn La'")
+    p.add_argument("--year", metavar="Y", type=int, required=True, help="năm đánh giá")
+    p.add_argument("--level", metavar="L", default="cap_so", help="cấp đánh giá (mặc định: cap_so)")
+    p.add_argument("--official", action="store_true", help="điểm là điểm chính thức của tỉnh (cần --source)")
+    p.add_argument("--source", metavar="TEXT", help="quyết định và phụ lục ban hành bảng")
     p.add_argument("--external", metavar="CODE", action="append", default=[],
-                   help="a field or criterion scored by survey (điều tra xã hội học); repeatable")
-    p.add_argument("--scale", metavar="N", help="total points of the set (default: the sum of the fields; checked)")
-    p.add_argument("--rules-out", metavar="DIR", help="folder for the rules skeleton (default: rules/<id>/ next to "
-                                                     "the criteria folder)")
-    p.add_argument("--keep-going", action="store_true", help="write the files even when the table has problems")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks on internal errors")
+                   help="mã (dạng chấm, ví dụ 8) của lĩnh vực/tiêu chí do tỉnh cho điểm (điều tra xã hội học); lặp lại được")
+    p.add_argument("--scale", metavar="N", help="tổng điểm của bộ (mặc định: tổng các lĩnh vực; có kiểm tra)")
+    p.add_argument("--rules-out", metavar="DIR", help="thư mục quy tắc (mặc định: rules/<mã>/ cạnh thư mục criteria)")
+    p.add_argument("--keep-going", action="store_true", help="vẫn ghi tệp khi bảng còn lỗi")
+    p.add_argument("--debug", action="store_true", help="hiện traceback khi có lỗi nội bộ")
     p.set_defaults(func=cmd_import_criteria)
 
 
@@ -80,45 +93,87 @@ def cmd_import_evidence(args: argparse.Namespace) -> int:
 def cmd_import_criteria(args: argparse.Namespace) -> int:
     from scoring.analysis.explain import pts
     from scoring.api import import_criteria
-    from scoring.core.yamlio import write_atomic
 
     out = Path(args.output)
     set_id = args.set_id or out.stem
+    columns = {role: getattr(args, f"{role}_column") for role in ("code", "title", "max", "guidance")
+               if getattr(args, f"{role}_column", None)}
     result = import_criteria(args.table, scale=args.scale, set_id=set_id, province=args.province, year=args.year,
-                             level=args.level, title=args.title, sheet=args.sheet,
-                             code_column=args.code_column, title_column=args.title_column,
-                             max_column=args.max_column, official=args.official, source=args.source,
-                             external=args.external)
+                             level=args.level, sheet=args.sheet, columns=columns, title=args.title,
+                             official=args.official, source=args.source, external=args.external)
     for note in result.notes:
         sys.stderr.write(f"Lưu ý: {note}\n")
+    for p in result.unread_rows:
+        sys.stderr.write(f"Không đọc được: {p.format()}\n")
     if result.problems and not args.keep_going:
-        raise DefinitionError(result.problems)
+        raise DefinitionError(list(result.problems))
     if args.rules_out:
         rules_dir = Path(args.rules_out)
     else:
         base = out.parent.parent if out.parent.name == "criteria" else out.parent
         rules_dir = base / "rules" / set_id
-    emit(result.yaml_text, args.output, [args.table])
-    rules_dir.mkdir(parents=True, exist_ok=True)
-    kept = []
-    for fname, text in result.rules_files.items():
-        target = rules_dir / fname
-        if target.exists() or any(p.name.split("-")[0] == fname.split("-")[0] for p in rules_dir.glob("*.yaml")):
-            kept.append(fname)
-            continue
-        write_atomic(target, text)
+    if Path(args.table).resolve() in {out.resolve(), *(rules_dir.resolve() / f for f in result.rules_files)}:
+        raise InputError(Problem("would_overwrite_input", "tệp ghi ra trùng với bảng tiêu chí", subject="--output",
+                                 hint="chọn tên tệp khác"))
+    try:  # a new set's criteria folder is created, like its rules folder
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem("cannot_write", f"không tạo được thư mục '{out.parent}': {exc.strerror}",
+                                 file=str(out), hint="chọn -o trong một thư mục ghi được")) from None
+    # all or nothing: the rules are written first; if they cannot be, the criteria file is not written
+    kept, written = _write_rules(rules_dir, result.rules_files)
+    try:
+        emit(result.criteria_yaml, args.output, [args.table])
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        raise
     status = "chính thức" if args.official else "minh họa"
-    sys.stderr.write(f"Đã nhập {result.fields} lĩnh vực, {result.leaves} tiêu chí thành phần, tổng {pts(result.scale)} "
-                     f"điểm ({status}). Khung quy tắc: {rules_dir}"
-                     + (f" (giữ nguyên tệp đã có cho lĩnh vực: {', '.join(k.split('-')[0] for k in kept)})" if kept else "")
-                     + "\n")
-    crit_dir = out.parent
-    sys.stderr.write(f"Bước tiếp: viết quy tắc rồi chạy 'parindex check --criteria {crit_dir} --rules {rules_dir.parent} "
-                     f"--criteria-set {set_id}'.\n")
+    sys.stderr.write(
+        f"Đã nhập {result.fields} lĩnh vực, {result.leaves} tiêu chí thành phần, tổng {pts(result.scale)} điểm "
+        f"({status}).\n"
+        f"Quy tắc ({rules_dir}): {result.computed_rules} tính tự động từ thang điểm (tỷ lệ, số lượng, có/không), "
+        f"{result.level_rules} chọn mức theo bảng, {result.points_rules} nhập điểm trực tiếp"
+        + (f", {result.external_rules} điểm do tỉnh cung cấp" if result.external_rules else "") + ".\n"
+        + (f"Giữ nguyên tệp quy tắc đã có của lĩnh vực: {', '.join(k.split('-')[0] for k in kept)} "
+           f"(xóa tệp đó rồi nhập lại nếu muốn tạo lại).\n" if kept else "")
+        + (f"{len(result.unread_rows)} dòng không đọc được (xem trên); bảng vẫn được nhập không có các dòng đó.\n"
+           if result.unread_rows else ""))
+    rules_root = rules_dir.parent
+    sys.stderr.write(f"Bước tiếp: parindex check --criteria {out.parent} --rules {rules_root} --criteria-set {set_id}\n"
+                     f"rồi: parindex template --criteria {out.parent} --rules {rules_root} --criteria-set {set_id} "
+                     f"-o tu-cham.xlsx\n")
     if result.problems:
         for p in result.problems:
             sys.stderr.write(p.format() + "\n")
-        sys.stderr.write(f"{len(result.problems)} lỗi: đã ghi tệp (--keep-going) nhưng cần sửa trước khi dùng.\n")
+        sys.stderr.write(f"{len(result.problems)} lỗi: đã ghi tệp (--keep-going) nhưng cần sửa bảng trước khi dùng.\n")
         return 2
     return 0
 
+
+def _write_rules(rules_dir: Path, files: dict[str, str]) -> tuple[list[str], list[Path]]:
+    """Write the rules files (a field whose file exists keeps it); on failure remove what was written."""
+    try:
+        rules_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem("cannot_write", f"không tạo được thư mục quy tắc '{rules_dir}': {exc.strerror}",
+                                 file=str(rules_dir), hint="chọn thư mục khác bằng --rules-out")) from None
+    kept: list[str] = []
+    written: list[Path] = []
+    existing = {p.name.split("-")[0] for p in rules_dir.glob("*.yaml")}
+    try:
+        for fname, text in files.items():
+            target = rules_dir / fname
+            if target.exists() or fname.split("-")[0] in existing:
+                kept.append(fname)
+                continue
+            write_atomic(target, text)
+            written.append(target)
+    except (OSError, InputError) as exc:
+        for target in written:
+            target.unlink(missing_ok=True)
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(Problem("cannot_write", f"không ghi được tệp quy tắc vào '{rules_dir}': {exc.strerror}",
+                                 file=str(rules_dir), hint="kiểm tra quyền ghi hoặc chọn --rules-out khác")) from None
+    return kept, written

@@ -42,6 +42,7 @@ class Node(_Model):
     source: str | None = None
     external: bool = False  # survey / province-supplied points, not self-assessed
     note: str | None = None
+    label: str | None = None  # the numbering as printed in the province's table ("II", "1", "a"), for display
     children: tuple[Node, ...] = ()
 
     _max = field_validator("max_points", mode="before")(lambda cls, v: _decimal(v))

@@ -39,7 +39,8 @@ import durable.engine as _engine
 import durable_rules_engine as _native
 
 from scoring.core.errors import DefinitionError, EngineError, Problem
-from scoring.core.rules import And, Branch, Bundle, Cmp, CompiledRule, Cond
+from scoring.core.branches import And, Branch, Cmp, CompiledRule, Cond
+from scoring.core.rules import Bundle
 
 _FACT_KIND = "parindex_fact"
 _OPS = {"ge": "$gte", "gt": "$gt", "le": "$lte", "lt": "$lt", "ne": "$neq"}

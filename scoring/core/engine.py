@@ -9,6 +9,8 @@ sentences that explain each lost point are computed in Python from that.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -27,8 +29,12 @@ from scoring.core.evidence import (
     parse_value,
 )
 from scoring.core.durable import evaluator_for
+from scoring.core.levels import parse_level
 from scoring.core.rules import Branch, Bundle, CompiledRule, check_condition
 from scoring.core.scorecard import Adjustment, EvidenceRef, NodeResult, Scorecard, Total
+
+#: ``--set CODE=level:N`` (or ``mức N``): the N-th level as the rule lists them, for any kind of rule
+_LEVEL_SET = re.compile(r"^\s*(?:level|mức|muc)\s*:?\s*(\d+)\s*$", re.IGNORECASE)
 
 POINTS_QUANTUM = Decimal("0.01")
 #: values of --set (and scenario cells) meaning "does not arise this year"
@@ -94,6 +100,8 @@ def _where(ev: EvidenceFile, leaf: LeafEvidence | None, code: str, name: str | N
 def _parse(rule: CompiledRule, name: str, raw: Any, where: dict[str, Any], problems: ProblemList) -> Any:
     spec = rule.rule.spec(name)
     try:
+        if spec.type == "level":
+            return parse_level(rule.rule, raw)
         return parse_value(spec.type, raw)
     except ValueError_ as exc:
         problems.add("bad_value", f"'{name}' ({spec.description}): {exc}", **where, hint=exc.hint)
@@ -102,6 +110,9 @@ def _parse(rule: CompiledRule, name: str, raw: Any, where: dict[str, Any], probl
 
 def _value_ref(rule: CompiledRule, name: str, value: Any, ev: EvidenceFile, where: dict[str, Any]) -> EvidenceRef:
     spec = rule.rule.spec(name)
+    if spec.type == "level":  # the level chosen, in the province's words (the description lists them all)
+        return EvidenceRef(kind="value", name=name, text=f"Mức đạt được: mức {value} – {rule.rule.levels[value - 1].label}",
+                           file=ev.file, line=where.get("line"))
     unit = f" {spec.unit}" if spec.unit and spec.type not in ("rate",) else ""
     return EvidenceRef(kind="value", name=name, text=f"{spec.description}: {format_value(spec.type, value)}{unit}",
                        file=ev.file, line=where.get("line"))
@@ -151,6 +162,9 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
     if primary_raw is not None and primary_raw.strip().lower() in NOT_APPLICABLE_WORDS:
         return Measure("not_applicable", na_reason="giá trị thử --set: không phát sinh", refs=refs,
                        measured_text="không phát sinh")
+    level_match = _LEVEL_SET.match(primary_raw) if primary_raw is not None else None
+    if level_match and r.kind != "level":
+        return _measure_listed_level(rule, int(level_match.group(1)), refs, set_where, problems)
     rate_override: Fraction | None = None
     from_set: set[str] = set()
     for name, raw in override.items():
@@ -176,8 +190,8 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
             from_set.add(target)
             values[target] = parsed
             refs = [x for x in refs if x.name != target]
-            refs.append(EvidenceRef(kind="value", name=target,
-                                    text=f"{r.spec(target).description}: {format_value(r.spec(target).type, parsed)} (--set)"))
+            shown = _value_ref(rule, target, parsed, ev, set_where).text
+            refs.append(EvidenceRef(kind="value", name=target, text=f"{shown} (--set)"))
 
     if leaf is not None and leaf.not_applicable and not override:
         reason = leaf.justification or "đơn vị khai không phát sinh"
@@ -211,13 +225,20 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
         v = Fraction(num, den)
         return Measure("ok", {"v": v}, v, f"{format_value('rate', v)} ({format_number(num)}/{format_number(den)})",
                        refs=refs)
-    if kind in ("threshold", "count", "external", "boolean"):
+    if kind == "level":
+        name = r.value
+        if name not in values:
+            return missing([name])
+        i = values[name]
+        text = f"mức {i}: {r.levels[i - 1].label}"
+        return Measure("ok", {"v": Fraction(i)}, i, text, refs=refs, details=[text])
+    if kind in ("threshold", "count", "external", "boolean", "points"):
         name = r.value
         if name not in values:
             return missing([name])
         value = values[name]
         spec = r.spec(name)
-        if kind == "external" and spec.type == "points" and value > rule.max_points:
+        if kind in ("external", "points") and spec.type == "points" and value > rule.max_points:
             problems.add("points_above_max", f"'{name}' = {value} lớn hơn điểm tối đa {rule.max_points} của '{code}' "
                          f"('{name}' = {value} is more than the maximum {rule.max_points} of '{code}')",
                          **(set_where if name in from_set else _where(ev, leaf, code, name)),
@@ -274,6 +295,56 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                                + (f", so với {format_value('date', ref)}" if isinstance(ref, dt.date) else "") + ")")
         return Measure("ok", fact, values.get(r.primary), "; ".join(shown), details=details, refs=refs)
     raise AssertionError(kind)  # pragma: no cover
+
+
+def listed_levels(rule: CompiledRule) -> list[Branch]:
+    """The outcomes of a rule in the order its scale lists them (the top one first): what
+    ``--set CODE=level:N`` counts. Outcomes whose points are the measured value itself are left out."""
+    return [b for b in rule.branches if b.points is not None and b.label != "điểm âm (không hợp lệ)"
+            and b.label != "không có mức"]
+
+
+def _stand_in(rule: CompiledRule, branch: Branch) -> dict[str, Fraction] | None:
+    """A fact for which ``branch`` holds: one value per position among the thresholds, tried in turn."""
+    positions: list[list[Fraction]] = []
+    for field_name in rule.fields:
+        ts = rule.thresholds(field_name)
+        stand = ([Fraction(0), ts[0] / 2] if ts and ts[0] > 0 else []) + ([ts[0] - 1] if ts else [Fraction(0)])
+        for lo, hi in zip(ts, ts[1:]):
+            stand += [lo, (lo + hi) / 2]
+        if ts:
+            stand += [ts[-1], ts[-1] + 1]
+        positions.append(sorted(stand, key=lambda x: (x < 0, -x if x < 0 else 0)))
+    for combo in itertools.product(*positions):
+        fact = dict(zip(rule.fields, combo))
+        if branch.cond.holds(fact):
+            return fact
+    return None
+
+
+def _measure_listed_level(rule: CompiledRule, n: int, refs: list[EvidenceRef], where: dict[str, Any],
+                          problems: ProblemList) -> Measure:
+    levels = listed_levels(rule)
+    code = rule.code
+    if not levels:
+        problems.add("cannot_set", f"'{code}' chấm bằng số điểm nhập trực tiếp, không có mức để chọn "
+                     f"('{code}' takes points, not a level)", **where,
+                     hint=f"thử --set {code}=1,5 (số điểm từ 0 đến {format_number(Fraction(rule.max_points))})")
+        return Measure("missing", refs=refs)
+    if not 1 <= n <= len(levels):
+        shown = "; ".join(f"{i}. {b.label} ({format_number(Fraction(b.points))} điểm)" for i, b in enumerate(levels, 1))
+        problems.add("bad_value", f"--set {code}=level:{n}: '{code}' có {len(levels)} mức ({code} has "
+                     f"{len(levels)} levels)", **where, hint=f"chọn N từ 1 đến {len(levels)}: {shown}")
+        return Measure("missing", refs=refs)
+    branch = levels[n - 1]
+    fact = _stand_in(rule, branch)
+    if fact is None:  # pragma: no cover - a branch that never holds is refused at load
+        problems.add("cannot_set", f"mức {n} của '{code}' không đạt được với số liệu nào", **where)
+        return Measure("missing", refs=refs)
+    text = f"mức {n}: {branch.label}"
+    return Measure("ok", fact, fact.get("v"), text, refs=refs + [EvidenceRef(kind="value", name="level",
+                                                                                 text=f"{text} (--set)")],
+                   details=[f"{text} (--set)"])
 
 
 def _check_fact(check: Any, values: dict[str, Any]) -> Fraction:

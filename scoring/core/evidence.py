@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scoring.core.errors import InputError, Problem
 from scoring.core.yamlio import LineDict, YamlFloat, load_yaml, pydantic_problems
 
-ValueType = Literal["rate", "count", "number", "score", "points", "boolean", "date", "dated_items"]
+ValueType = Literal["rate", "count", "number", "score", "points", "boolean", "date", "dated_items", "level"]
 
 _TRUE = {"true", "yes", "có", "co", "x", "1", "đúng", "dung", "đạt", "y"}
 _FALSE = {"false", "no", "không", "khong", "0", "", "sai", "n", "chưa", "chua"}
@@ -239,6 +239,11 @@ def parse_value(kind: ValueType, value: Any) -> Any:
         return parse_bool(value)
     if kind == "date":
         return parse_date(value)
+    if kind == "level":  # the level's number or words; checked against the rule's levels by the engine
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and not value.strip()):
+            raise ValueError_(f"expected a level's number or words, got {_what(value)}",
+                              "ghi số thứ tự của mức (1, 2, …) hoặc chữ của mức", vi="cần số thứ tự hoặc chữ của mức")
+        return value.strip() if isinstance(value, str) else value
     if kind == "dated_items":
         if not isinstance(value, dict):
             raise ValueError_("expected a list of items with their dates",

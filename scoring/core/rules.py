@@ -21,7 +21,9 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from scoring.core.branches import And, Branch, Cmp, CompiledRule, Cond, Or
 from scoring.core.criteria import CriteriaSet, load_criteria
+from scoring.core.levels import level_key
 from scoring.core.errors import DefinitionError, Problem, ProblemList, did_you_mean
 from scoring.core.evidence import ValueType, format_number, format_percent, to_fraction
 from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
@@ -64,13 +66,53 @@ class EvidenceSpec(_Model):
 
 
 class BandSpec(_Model):
-    """Points awarded when the measure is at least ``min`` (and below the band above)."""
+    """One band of a scale, with exactly one bound.
 
-    min: Fraction
+    ``min`` (at least, "từ 98% trở lên") or ``above`` (strictly more, "trên 99%") for a scale where more is
+    better, listed from the highest bound down; ``max`` (at most, "không quá 1%") or ``below`` (strictly
+    less, "dưới 1%") for a scale where less is better, listed from the lowest bound up. A band holds when
+    its bound holds and the band listed before it does not.
+    """
+
+    min: Fraction | None = None
+    above: Fraction | None = None
+    max: Fraction | None = None
+    below: Fraction | None = None
     points: Decimal = Field(ge=0)
     label: str | None = None
-    _m = field_validator("min", mode="before")(lambda cls, v: _frac(v))
+    _m = field_validator("min", "above", "max", "below", mode="before")(
+        lambda cls, v: None if v is None else _frac(v))
     _p = field_validator("points", mode="before")(lambda cls, v: _dec(v))
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> BandSpec:
+        given = [k for k in ("min", "above", "max", "below") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a band has exactly one of 'min', 'above', 'max', 'below'"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def bound_key(self) -> str:
+        return next(k for k in ("min", "above", "max", "below") if getattr(self, k) is not None)
+
+    @property
+    def bound(self) -> Fraction:
+        return getattr(self, self.bound_key)
+
+    @property
+    def upward(self) -> bool:
+        """More is better (``min`` / ``above``)."""
+        return self.bound_key in ("min", "above")
+
+    def meeting_value(self, whole: bool = False) -> Fraction:
+        """A value inside this band's bound (the bound itself unless the bound is strict)."""
+        step = Fraction(1) if whole else Fraction(1, 10000)
+        return {"min": self.bound, "max": self.bound, "above": self.bound + step,
+                "below": max(self.bound - step, Fraction(0))}[self.bound_key]
+
+    def cond(self) -> Cmp:
+        return Cmp("v", {"min": "ge", "above": "gt", "max": "le", "below": "lt"}[self.bound_key], self.bound)
 
 
 class Check(_Model):
@@ -176,6 +218,7 @@ class _RuleBase(_Model):
 class _BandsMixin(_Model):
     bands: tuple[BandSpec, ...] = Field(min_length=1)
     else_points: Decimal = Decimal(0)
+    else_label: str | None = None  # the lowest level in the province's words, e.g. "Dưới 90%"
     _e = field_validator("else_points", mode="before")(lambda cls, v: _dec(v))
 
 
@@ -217,6 +260,8 @@ class BooleanRule(_RuleBase):
     value: str
     expect: bool = True
     points: Decimal | None = None  # default: the leaf's max_points
+    yes_label: str | None = None  # the earning answer in the province's words, e.g. "Không có sai phạm"
+    no_label: str | None = None
     else_points: Decimal = Decimal(0)
     _p = field_validator("points", "else_points", mode="before")(lambda cls, v: _dec(v))
 
@@ -253,6 +298,39 @@ class ExternalRule(_RuleBase):
         return [self.value]
 
 
+class LevelSpec(_Model):
+    """One level of a "choose a level" rule, in the province's words."""
+
+    label: str
+    points: Decimal = Field(ge=0)
+    source: str | None = None  # where the level is written (table row, guidance sentence)
+    _p = field_validator("points", mode="before")(lambda cls, v: _dec(v))
+
+
+class LevelRule(_RuleBase):
+    """The levels of a scale as written, each with its points; the evidence names the level reached.
+
+    The evidence item (type ``level``) holds the level's number counted from 1 as listed, or its text.
+    """
+
+    kind: Literal["level"]
+    value: str
+    levels: tuple[LevelSpec, ...] = Field(min_length=1)
+
+    def reads(self) -> list[str]:
+        return [self.value]
+
+
+class PointsRule(_RuleBase):
+    """Points entered directly (0 to the maximum), with the documents that justify them."""
+
+    kind: Literal["points"]
+    value: str
+
+    def reads(self) -> list[str]:
+        return [self.value]
+
+
 class _ChecksRule(_RuleBase):
     checks: tuple[Check, ...] = Field(min_length=1, max_length=MAX_CHECKS)
     points: Decimal | None = None
@@ -281,105 +359,17 @@ class AnyRule(_ChecksRule):
 
 
 Rule = Annotated[
-    Union[ThresholdRule, RatioRule, CountRule, BooleanRule, DeadlineRule, ExternalRule, AllRule, AnyRule],
+    Union[ThresholdRule, RatioRule, CountRule, BooleanRule, DeadlineRule, ExternalRule, AllRule, AnyRule,
+          LevelRule, PointsRule],
     Field(discriminator="kind"),
 ]
-RULE_KINDS = ("threshold", "ratio", "count", "boolean", "deadline", "external", "all", "any")
+RULE_KINDS = ("threshold", "ratio", "count", "boolean", "deadline", "external", "all", "any", "level", "points")
 
 
 class RulesFile(_Model):
     criteria_set: str
     field: str | None = None
     rules: tuple[Rule, ...]
-
-
-# ------------------------------------------------------------------ compiled form
-
-
-@dataclass(frozen=True)
-class Cmp:
-    field: str
-    op: str  # ge gt le lt eq ne
-    value: Fraction
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        x = fact[self.field]
-        return {"ge": x >= self.value, "gt": x > self.value, "le": x <= self.value,
-                "lt": x < self.value, "eq": x == self.value, "ne": x != self.value}[self.op]
-
-    def negate(self) -> Cmp:
-        neg = {"ge": "lt", "lt": "ge", "gt": "le", "le": "gt", "eq": "ne", "ne": "eq"}
-        return Cmp(self.field, neg[self.op], self.value)
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple[Any, ...]
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        return all(i.holds(fact) for i in self.items)
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Any, ...]
-
-    def holds(self, fact: dict[str, Fraction]) -> bool:
-        return any(i.holds(fact) for i in self.items)
-
-
-Cond = Union[Cmp, And, Or]
-
-
-def cmps(cond: Cond) -> list[Cmp]:
-    if isinstance(cond, Cmp):
-        return [cond]
-    return [c for item in cond.items for c in cmps(item)]
-
-
-@dataclass(frozen=True)
-class Branch:
-    """One mutually exclusive outcome of a rule."""
-
-    id: str
-    cond: Cond
-    points: Decimal | None  # None: the points are the measured value itself (external)
-    label: str  # Vietnamese, e.g. "từ 95% đến dưới 98%"
-    top: bool = False  # the branch that earns the maximum
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: Any  # one of the Rule models
-    max_points: Decimal
-    branches: tuple[Branch, ...]
-    fields: tuple[str, ...]  # names of the fact's numeric fields
-    target: str
-
-    @property
-    def code(self) -> str:
-        return self.rule.code
-
-    @property
-    def kind(self) -> str:
-        return self.rule.kind
-
-    def thresholds(self, field_name: str) -> list[Fraction]:
-        return sorted({c.value for b in self.branches for c in cmps(b.cond) if c.field == field_name})
-
-    def select(self, fact: dict[str, Fraction]) -> Branch:
-        """Reference (pure Python, exact) choice of the branch that holds."""
-        hits = [b for b in self.branches if b.cond.holds(fact)]
-        if not hits:
-            raise DefinitionError(Problem("no_rule_fired", "no branch holds for this fact; every rule needs a "
-                                          "catch-all branch", subject=self.code,
-                                          hint="check that the bands cover every possible value"))
-        if len(hits) > 1:
-            raise DefinitionError(Problem("branches_not_exclusive",
-                                          f"{len(hits)} branches hold for one fact ({', '.join(b.id for b in hits)}); "
-                                          "exactly one must", subject=self.code,
-                                          hint="bands must not overlap and need a catch-all"))
-        return hits[0]
 
 
 @dataclass
@@ -417,19 +407,39 @@ def _at_least(rule: Any, x: Fraction) -> str:
     return f"từ {_show(rule, x)} trở lên"
 
 
+def _bound_text(rule: Any, band: BandSpec) -> str:
+    x = band.bound
+    return {"min": _at_least(rule, x), "above": f"trên {_show(rule, x)}",
+            "max": f"từ {_show(rule, x)} trở xuống", "below": f"dưới {_show(rule, x)}"}[band.bound_key]
+
+
+def _between_text(rule: Any, band: BandSpec, before: BandSpec) -> str:
+    """The words for "this band's bound holds and the one listed before does not"."""
+    if band.upward:  # lower bound from this band, upper from the one before
+        lo = f"từ {_show(rule, band.bound)}" if band.bound_key == "min" else f"trên {_show(rule, band.bound)}"
+        hi = f"dưới {_show(rule, before.bound)}" if before.bound_key == "min" else _show(rule, before.bound)
+    else:  # upper bound from this band, lower from the one before
+        lo = f"trên {_show(rule, before.bound)}" if before.bound_key == "max" else f"từ {_show(rule, before.bound)}"
+        hi = _show(rule, band.bound) if band.bound_key == "max" else f"dưới {_show(rule, band.bound)}"
+    return f"{lo} đến {hi}"
+
+
 def _band_branches(rule: Any, bands: tuple[BandSpec, ...], else_points: Decimal) -> list[Branch]:
     out: list[Branch] = []
     for i, band in enumerate(bands):
-        lo = Cmp("v", "ge", band.min)
         if i == 0:
-            cond: Cond = lo
-            label = band.label or _at_least(rule, band.min)
+            cond: Cond = band.cond()
+            label = band.label or _bound_text(rule, band)
         else:
-            cond = And((lo, Cmp("v", "lt", bands[i - 1].min)))
-            label = band.label or f"từ {_show(rule, band.min)} đến dưới {_show(rule, bands[i - 1].min)}"
+            cond = And((band.cond(), bands[i - 1].cond().negate()))
+            label = band.label or _between_text(rule, band, bands[i - 1])
         out.append(Branch(f"b{i}", cond, band.points, label, top=(i == 0)))
-    out.append(Branch("else", Cmp("v", "lt", bands[-1].min), else_points,
-                      f"dưới {_show(rule, bands[-1].min)}"))
+    last = bands[-1]
+    neg = last.cond().negate()
+    else_label = getattr(rule, "else_label", None) or {
+        "ge": f"dưới {_show(rule, last.bound)}", "gt": f"từ {_show(rule, last.bound)} trở xuống",
+        "le": f"trên {_show(rule, last.bound)}", "lt": f"từ {_show(rule, last.bound)} trở lên"}[last.cond().op]
+    out.append(Branch("else", neg, else_points, else_label))
     return out
 
 
@@ -450,7 +460,7 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
     if kind in ("threshold", "ratio", "count") or (kind == "external" and rule.bands):
         branches = _band_branches(rule, rule.bands, rule.else_points)
         fields: tuple[str, ...] = ("v",)
-        target = rule.target or _at_least(rule, rule.bands[0].min)
+        target = rule.target or rule.bands[0].label or _bound_text(rule, rule.bands[0])
     elif kind == "external":
         branches = [Branch("given", Cmp("v", "ge", Fraction(0)), None, "điểm do tỉnh cung cấp", top=False),
                     # never reached (negative points are refused when read) but keeps the rule total
@@ -460,10 +470,33 @@ def compile_rule(rule: Any, max_points: Decimal) -> CompiledRule:
     elif kind == "boolean":
         want = Fraction(int(rule.expect))
         pts = rule.points if rule.points is not None else max_points
-        branches = [Branch("yes", Cmp("v", "eq", want), pts, "có" if rule.expect else "không", top=True),
-                    Branch("else", Cmp("v", "ne", want), rule.else_points, "không" if rule.expect else "có")]
+        yes = rule.yes_label or ("có" if rule.expect else "không")
+        branches = [Branch("yes", Cmp("v", "eq", want), pts, yes, top=True),
+                    Branch("else", Cmp("v", "ne", want), rule.else_points,
+                           rule.no_label or ("không" if rule.expect else "có"))]
         fields = ("v",)
-        target = rule.target or ("có" if rule.expect else "không")
+        target = rule.target or yes
+    elif kind == "level":
+        # the fact is the level's number (1 … n); each level covers [i, i + 1) so that the
+        # branches cover every possible fact (durable.covers_every_fact proves it at load)
+        n = len(rule.levels)
+        branches = []
+        for i, lv in enumerate(rule.levels, 1):
+            parts = [Cmp("v", "ge", Fraction(i if n > 1 else 0))] if i > 1 or n == 1 else []
+            parts += [Cmp("v", "lt", Fraction(i + 1))] if i < n else []
+            cond: Cond = parts[0] if len(parts) == 1 else And(tuple(parts))
+            branches.append(Branch(f"l{i}", cond, lv.points, lv.label, top=lv.points == max_points))
+        if n == 1:  # keep the rule total for impossible facts below 0
+            branches.append(Branch("else", Cmp("v", "lt", Fraction(0)), Decimal(0), "không có mức"))
+        fields = ("v",)
+        best = max(rule.levels, key=lambda lv: lv.points)
+        target = rule.target or best.label
+    elif kind == "points":
+        branches = [Branch("given", Cmp("v", "ge", Fraction(0)), None, "điểm đơn vị tự chấm", top=False),
+                    # never reached (negative points are refused when read) but keeps the rule total
+                    Branch("else", Cmp("v", "lt", Fraction(0)), Decimal(0), "điểm âm (không hợp lệ)")]
+        fields = ("v",)
+        target = rule.target or f"{format_number(Fraction(max_points))} điểm, có tài liệu kiểm chứng"
     elif kind == "deadline":
         n = Fraction(len(rule.items))
         on_time = rule.on_time_points if rule.on_time_points is not None else max_points
@@ -516,6 +549,7 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
     expected_types: dict[str, tuple[str, ...]] = {
         "threshold": ("rate", "number", "score"), "count": ("count",), "boolean": ("boolean",),
         "deadline": ("dated_items",), "external": ("points", "score", "rate", "number"),
+        "level": ("level",), "points": ("points",),
     }
     if rule.kind in expected_types:
         spec = rule.spec(rule.value)
@@ -539,10 +573,17 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
         if band.points > maxp:
             problems.add("points_above_max", f"band {i + 1} gives {band.points} points; '{code}' is worth {maxp}",
                          **where)
-        if i and band.min >= bands[i - 1].min:
+        if i and band.upward != bands[i - 1].upward:
             problems.add("bands_not_ordered",
-                         f"band {i + 1} (min {format_number(band.min)}) must be lower than band {i} (min {format_number(bands[i - 1].min)})",
-                         **where, hint="list bands from the highest 'min' to the lowest")
+                         f"band {i + 1} uses '{band.bound_key}' but band {i} uses '{bands[i - 1].bound_key}'",
+                         **where, hint="use min/above (more is better) or max/below (less is better) in every band")
+        elif i and not _band_after(bands[i - 1], band):
+            word = "lower" if band.upward else "higher"
+            problems.add("bands_not_ordered",
+                         f"band {i + 1} ({band.bound_key} {format_number(band.bound)}) must be {word} than band {i} "
+                         f"({bands[i - 1].bound_key} {format_number(bands[i - 1].bound)})",
+                         **where, hint=("list bands from the highest 'min' to the lowest" if band.upward
+                                        else "list 'max'/'below' bands from the lowest bound to the highest"))
         if i and band.points > bands[i - 1].points:
             problems.add("bands_not_ordered", f"band {i + 1} gives more points than the band above it", **where)
     if bands and getattr(rule, "else_points", Decimal(0)) > bands[-1].points:
@@ -555,6 +596,17 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
         value = getattr(rule, key, None)
         if value is not None and value > maxp:
             problems.add("points_above_max", f"{key} {value} is above the maximum {maxp} of '{code}'", **where)
+    if rule.kind == "level":
+        labels = [level_key(lv.label) for lv in rule.levels]
+        for i, lv in enumerate(rule.levels, 1):
+            if lv.points > maxp:
+                problems.add("points_above_max", f"level {i} ('{lv.label}') gives {lv.points} points; '{code}' is "
+                             f"worth {maxp}", **where, hint="fix the level's points or max_points in the criteria")
+            if labels.count(labels[i - 1]) > 1 and labels.index(labels[i - 1]) == i - 1:
+                problems.add("duplicate_item", f"level '{lv.label}' appears twice", **where,
+                             hint="give each level its own words")
+        if len(rule.levels) > MAX_BRANCHES - 1:
+            problems.add("too_many_bands", f"more than {MAX_BRANCHES - 1} levels", **where)
     if rule.kind == "deadline":
         labels = [i.label for i in rule.items]
         for dup in sorted({x for x in labels if labels.count(x) > 1}):
@@ -603,6 +655,14 @@ def _check_rule(rule: Any, cset: CriteriaSet, where: dict[str, Any], problems: P
             if target not in siblings:
                 problems.add("bad_redistribution", f"'{target}' is not a sibling of '{code}'", **where,
                              hint=did_you_mean(target, siblings) or "points can only move to siblings")
+
+
+def _band_after(before: BandSpec, band: BandSpec) -> bool:
+    """Does ``band`` hold for some value ``before`` does not (the bands narrow down in order)?"""
+    a, b = before.bound, band.bound
+    if band.upward:  # "≥ 98%" may follow "> 98%" (then it means exactly 98%), not the other way round
+        return b < a or (b == a and before.bound_key == "above" and band.bound_key == "min")
+    return b > a or (b == a and before.bound_key == "below" and band.bound_key == "max")
 
 
 def has_lower_bands(rule: CompiledRule) -> bool:
@@ -692,7 +752,7 @@ _RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
 #: every key a rules file may use, for "did you mean" on a misspelt one
 KNOWN_RULE_KEYS = sorted(set().union(*(m.model_fields for m in (
     ThresholdRule, RatioRule, CountRule, BooleanRule, DeadlineRule, ExternalRule, AllRule, Check,
-    EvidenceSpec, BandSpec, NotApplicable, DeadlineItem, RulesFile, Basis))))
+    EvidenceSpec, BandSpec, NotApplicable, DeadlineItem, RulesFile, Basis, LevelRule, LevelSpec, PointsRule))))
 
 
 def default_dirs() -> tuple[Path, Path]:

@@ -57,7 +57,8 @@ import numpy as np
 from scoring.core.engine import Measure, measure_leaf
 from scoring.core.errors import DefinitionError, EngineError, Problem, ProblemList
 from scoring.core.evidence import EvidenceFile
-from scoring.core.rules import And, Bundle, Cmp, CompiledRule, Cond, Or
+from scoring.core.branches import And, Cmp, CompiledRule, Cond, Or
+from scoring.core.rules import Bundle
 
 OK, MISSING, NOT_APPLICABLE = 0, 1, 2
 _STATUS = {"ok": OK, "missing": MISSING, "not_applicable": NOT_APPLICABLE}

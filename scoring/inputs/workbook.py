@@ -5,8 +5,8 @@
   and ``import-evidence`` (xlsx → YAML); YAML → xlsx → YAML gives the same evidence;
 * the official self-scoring table (:func:`scorecard_xlsx`): leaves hold values, subtotals are real
   Excel formulas, plus a sheet of lost points;
-* ``import-criteria``: a province's criteria table (code, title, maximum points) → a criteria file
-  checked like any other, with a rules skeleton that ``parindex check`` reports as incomplete.
+* ``import-criteria`` lives in :mod:`scoring.inputs.criteria_table` (a province's criteria table →
+  criteria file and rules that score at once).
 
 openpyxl is imported inside the functions so that ``parindex --help`` stays fast.
 """
@@ -52,8 +52,9 @@ FIELD_SHEET = "Lĩnh vực {code}"
 #: Vietnamese label of each evidence value type, written in the "Kiểu giá trị" column.
 TYPE_VI: dict[str, str] = {
     "rate": "tỷ lệ (%)", "count": "số nguyên", "number": "số", "score": "điểm số", "points": "điểm",
-    "boolean": "có/không", "date": "ngày", "dated_items": "ngày (theo kỳ)",
+    "boolean": "có/không", "date": "ngày", "dated_items": "ngày (theo kỳ)", "level": "chọn mức",
 }
+LEVELS_SHEET = "Danh sách mức"  # hidden: the choices of each "choose a level" rule, for the drop-downs
 _NUMERIC = ("rate", "count", "number", "score", "points")
 
 FILL_INPUT = "FFF9E5"  # pale yellow: "type here"
@@ -151,6 +152,7 @@ class _Row:
     justification: str | None = None
     note: str | None = None
     first: bool = False
+    choices: str | None = None  # drop-down range of a "choose a level" value
 
 
 _MISSING = object()
@@ -191,6 +193,8 @@ def _cell_for(kind: str, raw: Any) -> tuple[Any, str | None]:
         return ("có" if parsed else "không"), None
     if kind == "date":
         return parsed, "DD/MM/YYYY"
+    if kind == "level":
+        return parsed, "@"
     raise ValueError(kind)
 
 
@@ -330,11 +334,14 @@ def evidence_workbook(bundle: Any, ev: EvidenceFile | None = None, department: s
     wb = Workbook()
     info = wb.active
     info.title = INSTRUCTIONS
-    ids_range = _write_instructions(info, cset, ev, department)
+    ids_range = _write_instructions(info, cset, ev, department, frozenset(r.kind for r in bundle.rules.values()))
+    choices = _write_levels_sheet(wb, bundle)
     for fnode in cset.fields:
         ws = wb.create_sheet(FIELD_SHEET.format(code=fnode.code))
-        _write_field_sheet(ws, bundle, fnode, ev)
+        _write_field_sheet(ws, bundle, fnode, ev, choices)
     _write_claims_sheet(wb.create_sheet(CLAIMS), cset, ev, ids_range)
+    if LEVELS_SHEET in wb.sheetnames:
+        wb.move_sheet(LEVELS_SHEET, offset=len(wb.sheetnames))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -422,7 +429,8 @@ def _auto_height(ws: Any, row: int, min_lines: int = 1) -> None:
     ws.row_dimensions[row].height = max(15.0, 13.5 * lines + 3)
 
 
-def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department: str | None) -> str:
+def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department: str | None,
+                        kinds: frozenset[str] = frozenset()) -> str:
     """Fill the instructions sheet; return the range holding the bonus/penalty ids (for a drop-down)."""
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -484,6 +492,11 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
         "Cột «Giá trị»: tỷ lệ nhập 98% (hoặc 0,98); số nhập bằng chữ số (4900, không viết «bốn nghìn chín trăm»); "
         "ngày nhập dd/mm/yyyy, ví dụ 15/07/2025; ô có/không chọn «có» hoặc «không» trong danh sách.",
         "Dòng có cột «Mục / kỳ» (báo cáo quý I, 6 tháng…): nhập ngày gửi của từng kỳ; để trống nếu chưa gửi.",
+        *(["Ô kiểu «chọn mức»: bấm vào ô và chọn một mức trong danh sách (đúng như bảng tiêu chí của tỉnh), hoặc "
+           "ghi số thứ tự của mức (1, 2, …)."] if "level" in kinds else []),
+        *(["Ô kiểu «điểm» của tiêu chí chấm trực tiếp: nhập số điểm tự chấm (0 đến điểm tối đa) và ghi văn bản kiểm "
+           "chứng trên cùng dòng; điểm không có văn bản dễ bị Hội đồng thẩm định không công nhận."]
+          if "points" in kinds else []),
         "Văn bản kiểm chứng (số hiệu, ngày ban hành, cơ quan ban hành, trích yếu, tệp) ghi trên dòng của số liệu mà văn bản "
         "chứng minh. Nhiều văn bản hơn số dòng: dùng các dòng trống cuối trang, ghi Mã tiêu chí, để trống «Tên số liệu» và "
         "«Giá trị» (ghi «Mục / kỳ» nếu văn bản chứng minh cho một kỳ).",
@@ -557,7 +570,28 @@ def _validations(ws: Any) -> dict[str, Any]:
     }
 
 
-def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None) -> None:
+def _write_levels_sheet(wb: Any, bundle: Any) -> dict[str, str]:
+    """A hidden sheet with the levels of every "choose a level" rule, one column each; returns
+    code → the range its drop-down lists (labels may hold commas, so they cannot be inline)."""
+    from openpyxl.utils import get_column_letter
+
+    level_rules = [r for r in bundle.rules.values() if r.kind == "level"]
+    if not level_rules:
+        return {}
+    ws = wb.create_sheet(LEVELS_SHEET)
+    ws.sheet_state = "hidden"
+    out: dict[str, str] = {}
+    for j, rule in enumerate(level_rules, 1):
+        letter = get_column_letter(j)
+        ws.cell(row=1, column=j, value=rule.code)
+        for i, lv in enumerate(rule.rule.levels, 2):
+            ws.cell(row=i, column=j, value=lv.label)
+        out[rule.code] = f"'{LEVELS_SHEET}'!${letter}$2:${letter}${len(rule.rule.levels) + 1}"
+    return out
+
+
+def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None,
+                       choices: dict[str, str] | None = None) -> None:
     from openpyxl.utils import get_column_letter
 
     st = _styles()
@@ -581,6 +615,8 @@ def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None
         rule = bundle.rules[node.code]
         leaf = ev.evidence.get(node.code) if ev else None
         for r in _leaf_rows(rule, node, leaf, rule.target):
+            if r.type == "level" and choices:
+                r.choices = choices.get(node.code)
             _write_ev_row(ws, row, r, col, dvs, st)
             _auto_height(ws, row)
             row += 1
@@ -637,7 +673,17 @@ def _write_ev_row(ws: Any, row: int, r: _Row, col: dict[str, int], dvs: dict[str
         elif r.has_value:
             original = _original_text(r.value)  # present but empty in the YAML (null / "")
         c = put("value", cell_value, editable=True, fmt=fmt)
-        dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
+        if kind == "level":
+            if r.choices:
+                from openpyxl.worksheet.datavalidation import DataValidation
+
+                dv = DataValidation(type="list", formula1=r.choices, allow_blank=True, showErrorMessage=True,
+                                    errorStyle="stop", errorTitle="Chọn mức",
+                                    error="Chọn một mức trong danh sách (hoặc ghi số thứ tự của mức).")
+                ws.add_data_validation(dv)
+                dv.add(c.coordinate)
+        else:
+            dvs["number" if kind in ("number", "score", "points") else kind].add(c.coordinate)
         put("original", original, font="grey")
     else:
         put("value", None)

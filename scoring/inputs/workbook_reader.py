@@ -25,6 +25,7 @@ from scoring.core.evidence import (
     parse_date,
     parse_value,
 )
+from scoring.core.levels import parse_level
 from scoring.core.rules import available_sets, default_dirs, load_bundle
 from scoring.core.yamlio import dump_yaml, nfc
 from scoring.inputs.workbook import (
@@ -173,6 +174,9 @@ class _Reader:
                 raw = text.replace(".", ",") + "%"
             elif kind == "count" and isinstance(value, float) and value.is_integer():
                 raw = int(value)
+        elif kind == "level":
+            raw = int(value) if isinstance(value, float) and value.is_integer() else (
+                value.strip() if isinstance(value, str) else value)
         elif kind == "boolean" and isinstance(value, str):
             raw = value.strip()
         try:
@@ -415,6 +419,12 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                         raw = orig
             elif isinstance(original, str) and _original_value(original) in (None, ""):
                 raw = _original_value(original)  # written as empty in the YAML, kept as such
+            if raw is not _MISSING and kind == "level" and rule is not None:
+                try:
+                    parse_level(rule, raw)
+                except ValueError_ as exc:
+                    rd.add("bad_value", f"{label}: {exc}", ws.title, coord("value"), hint=exc.hint)
+                    raw = _MISSING
             if raw is not _MISSING:
                 if kind == "dated_items":
                     acc["values"].setdefault(name, {})[item] = raw
