@@ -390,8 +390,10 @@ def run_rule_tests(rules_dir: Path | str | None = None, criteria_dir: Path | str
 ScorecardFormat = Literal["table", "json", "markdown", "csv", "xlsx", "docx"]
 
 
-def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank | None = None) -> str | bytes:
-    """The scorecard as the CLI writes it; with ``rank`` the rank is stated (table, markdown, json)."""
+def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank | None = None,
+                     lang: Literal["vi", "en"] = "vi") -> str | bytes:
+    """The scorecard as the CLI writes it; with ``rank`` the rank is stated (table, markdown, json).
+    ``lang="en"`` gives CSV its English column names and codes (for scripts); JSON keys never change."""
     if fmt == "xlsx":
         from scoring.outputs.xlsx import scorecard_xlsx
 
@@ -406,7 +408,7 @@ def render_scorecard(card: Scorecard, fmt: ScorecardFormat = "table", rank: Rank
         from scoring.analysis.simulate import rank_json
 
         return render_json({**card.to_json(), "rank": rank_json(rank)})
-    text = render(card, fmt)
+    text = render(card, fmt, lang)
     if rank is not None and fmt in ("table", "markdown"):
         from scoring.analysis.simulate import rank_lines
 

@@ -352,6 +352,7 @@ def test_cli_xlsx(capsys: Any, tmp_path: Path, bundle: Any) -> None:
     assert len(rows) == 15 and rows[1][1] == "1.5" and rows[1][5] == 2
     assert [r[10] for r in rows[1:]] == [g.kind for g in audit(bundle, load_evidence(GAPS)).gaps]
     assert "Tổng hợp" in wb.sheetnames
+    assert not [h for h in rows[0] if h.isascii() and h != "STT"]  # every column a clerk reads is Vietnamese
 
 
 @pytest.mark.parametrize("argv, code", [

@@ -51,7 +51,8 @@ def test_check_broken_prints_every_problem(capsys: pytest.CaptureFixture[str]) -
     rules = BROKEN / "rules" / "broken-2025" / "rules.yaml"
     lines = [x for x in err.splitlines() if x.startswith(str(rules))]
     assert lines == [
-        f"{rules}:4: 1.1: bad_template: explain uses unknown placeholder '{{mesured}}' (did you mean 'measured'?)",
+        f"{rules}:4: 1.1: bad_template: explain uses unknown placeholder '{{mesured}}' "
+        "(có phải 'measured'? (did you mean 'measured'?))",
         f"{rules}:13: 1.2: bands_not_ordered: band 2 (min 0,9) must be lower than band 1 (min 0,5) "
         "(list bands from the highest 'min' to the lowest)",
         f"{rules}:25: 1.3: top_band_not_max: the highest band gives 1.5 points but '1.3' is worth 2 "
@@ -115,8 +116,20 @@ def test_json_measured_is_null_when_missing(capsys: pytest.CaptureFixture[str]) 
     assert data["total"]["external_missing"] is True and data["warnings"]
 
 
-def test_csv_columns(capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_is_vietnamese_for_the_office(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "score", TYPICAL, "--format", "csv")
+    assert code == 0 and out.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+    assert rows[0][:8] == ["Mã", "Tiêu chí", "Cấp", "Điểm", "Điểm tối đa", "Điểm bị mất", "Tỷ lệ điểm (%)", "Kết quả"]
+    body = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert body["3.4.4"]["Kết quả"] == "đạt một phần" and body["1"]["Cấp"] == "lĩnh vực"
+    assert body["1"]["Điểm"] == "9.25"  # numbers stay numbers for Excel and scripts
+    words = {v for r in rows[1:] for v in r}
+    assert not words & {"met", "partial", "not_met", "False", "True", "field", "illustrative"}
+
+
+def test_csv_columns(capsys: pytest.CaptureFixture[str]) -> None:  # --lang en: what scripts read, unchanged
+    code, out, _ = run(capsys, "score", TYPICAL, "--format", "csv", "--lang", "en")
     assert code == 0 and out.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
     assert rows[0] == COLUMNS

@@ -219,7 +219,10 @@ def test_not_utf8_and_unknown_format(bundle: Any, card: Any, tmp_path: Path) -> 
     assert problems(bundle, card, path)[0].code == "not_utf8"
     ods = tmp_path / "tham-dinh.ods"
     ods.write_bytes(b"x")
-    assert problems(bundle, card, ods)[0].code == "unsupported_format"
+    assert problems(bundle, card, ods)[0].code == "workbook_format"  # told to save it as .xlsx
+    pdf = tmp_path / "tham-dinh.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    assert problems(bundle, card, pdf)[0].code == "unsupported_format"
     assert problems(bundle, card, tmp_path / "none.csv")[0].code == "file_not_found"
 
 

@@ -31,7 +31,7 @@ from scoring.core.rules import Bundle, load_bundle
 
 DATA = ROOT / "tests" / "data" / "excel"
 SAMPLE = SAMPLES / "so-tu-phap-lang-son-2025.yaml"
-BOOKKEEPING = ("line", "value_lines", "file")
+BOOKKEEPING = ("line", "value_lines", "file", "cells")
 
 
 # ---------------------------------------------------------------- helpers
@@ -385,7 +385,7 @@ def test_export_refuses_evidence_score_would_reject(bundle: Bundle, tmp_path: Pa
     with pytest.raises(InputError) as exc:
         evidence_workbook(bundle, load_evidence(bad))
     (p,) = problems_of(exc)
-    assert p.code == "unknown_evidence" and p.hint == "did you mean 'on_time'?" and p.line
+    assert p.code == "unknown_evidence" and p.hint == "có phải 'on_time'? (did you mean 'on_time'?)" and p.line
 
 
 # ---------------------------------------------------------------- the self-scoring table

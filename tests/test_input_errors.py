@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scoring.core.errors import InputError
+
 from fixtures.kit import ALL_MET
 from scoring.cli import main
 
@@ -288,7 +290,7 @@ def test_output_written_whole_without_temp_files(tmp_path: Path, capsys: pytest.
     code, stdout, err = run(capsys, "score", path, "--format", "csv", "-o", out, inputs=(path,))
     assert code == 0 and stdout == ""
     text = out.read_text(encoding="utf-8-sig")
-    assert text.startswith("code,title,") and text.count("\n") > 60
+    assert text.startswith("Mã,Tiêu chí,") and text.count("\n") > 60
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.yaml", "out.csv"]
 
 
@@ -308,8 +310,9 @@ def test_write_atomic_leaves_old_content_when_writing_fails(tmp_path: Path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError) as caught:  # said in Vietnamese, exit 2, not a traceback
         yamlio.write_atomic(target, "new content")
+    assert caught.value.problems[0].code == "write_failed"
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 

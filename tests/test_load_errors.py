@@ -108,7 +108,7 @@ def test_misspelt_criteria_key_points_at_its_line(bundled: Copy) -> None:
                  "    title: Công tác kiểm tra CCHC\n        max_ponts: 2")
     p = the(bundled.problems(), "extra_forbidden")
     assert "max_ponts" in p.message
-    assert p.hint == "did you mean 'max_points'?"
+    assert p.hint == "có phải 'max_points'? (did you mean 'max_points'?)"
     assert (p.file, p.line) == (bundled.file(CRITERIA), bundled.line(CRITERIA, "max_ponts"))
     assert p.format().startswith(f"{bundled.file(CRITERIA)}:{p.line}: ")
 
@@ -117,7 +117,7 @@ def test_misspelt_key_in_a_flow_mapping(bundled: Copy) -> None:
     bundled.edit(CRITERIA, '{code: "1.1", title: "Thực hiện kế hoạch CCHC năm", max_points: 2',
                  '{code: "1.1", title: "Thực hiện kế hoạch CCHC năm", max_ponts: 2')
     p = the(bundled.problems(), "extra_forbidden")
-    assert p.hint == "did you mean 'max_points'?"
+    assert p.hint == "có phải 'max_points'? (did you mean 'max_points'?)"
     assert p.line == bundled.line(CRITERIA, "max_ponts")
 
 
@@ -176,7 +176,7 @@ def rule_line(copy: Copy, rel: str, code: str) -> int:
 def test_misspelt_rule_key_points_at_its_line(bundled: Copy) -> None:
     bundled.edit(R3, "    value: synced_rate\n", "    value: synced_rate\n    gudance: x\n")
     p = the(bundled.problems(), "extra_forbidden")
-    assert p.hint == "did you mean 'guidance'?"
+    assert p.hint == "có phải 'guidance'? (did you mean 'guidance'?)"
     assert p.line == bundled.line(R3, "gudance")
 
 
@@ -185,7 +185,7 @@ def test_misspelt_rule_key(bundled: Copy) -> None:
     problems = bundled.problems()
     p = the(problems, "extra_forbidden")
     assert p.subject == "3.2.3" and p.file == bundled.file(R3)
-    assert "gudance" in p.message and p.hint == "did you mean 'guidance'?"
+    assert "gudance" in p.message and p.hint == "có phải 'guidance'? (did you mean 'guidance'?)"
     assert the(problems, "missing_rule").subject == "3.2.3"  # the rule could not be read, so 3.2.3 has none
 
 
@@ -202,7 +202,7 @@ def test_numeric_code_in_rules(kinds: Copy) -> None:
 def test_unknown_kind(bundled: Copy) -> None:
     bundled.edit(R3, "kind: threshold", "kind: treshold")
     p = the(bundled.problems(), "unknown_kind")
-    assert p.hint == "did you mean 'threshold'?" and p.subject == "3.2.3"
+    assert p.hint == "có phải 'threshold'? (did you mean 'threshold'?)" and p.subject == "3.2.3"
     assert p.line == bundled.line(R3, "kind: treshold")
 
 
@@ -223,7 +223,7 @@ def test_unknown_code(bundled: Copy) -> None:
     problems = bundled.problems()
     p = the(problems, "unknown_code")
     assert p.subject == "3.2.5" and p.line == rule_line(bundled, R3, "3.2.5")
-    assert p.hint and p.hint.startswith("did you mean '3.2.")
+    assert p.hint and p.hint.startswith("có phải '3.2.")
     assert the(problems, "missing_rule").subject == "3.2.4"
 
 
@@ -238,7 +238,7 @@ def test_unknown_and_unused_evidence(bundled: Copy) -> None:
     bundled.edit(R3, "    value: synced_rate\n", "    value: synced_rat\n")
     problems = bundled.problems()
     p = the(problems, "unknown_evidence")
-    assert p.hint == "did you mean 'synced_rate'?" and p.line == rule_line(bundled, R3, "3.2.3")
+    assert p.hint == "có phải 'synced_rate'? (did you mean 'synced_rate'?)" and p.line == rule_line(bundled, R3, "3.2.3")
     assert "synced_rate" in the(problems, "unused_evidence_spec").message
 
 
@@ -291,7 +291,7 @@ def test_top_band_not_max(bundled: Copy) -> None:
     assert problems[0].subject == "3.2.3"
 
 
-@pytest.mark.parametrize("template, hint", [("{mesured}", "did you mean 'measured'?"), ("{measured", "{{")])
+@pytest.mark.parametrize("template, hint", [("{mesured}", "có phải 'measured'? (did you mean 'measured'?)"), ("{measured", "{{")])
 def test_bad_template(bundled: Copy, template: str, hint: str) -> None:
     bundled.edit(R3, 'explain: "Đồng bộ {measured}', f'explain: "Đồng bộ {template}')
     p = the(bundled.problems(), "bad_template")
@@ -301,7 +301,7 @@ def test_bad_template(bundled: Copy, template: str, hint: str) -> None:
 def test_bad_redistribution(bundled: Copy) -> None:
     bundled.edit(R3, 'to: ["3.4.1"]', 'to: ["3.5.1"]')
     p = the(bundled.problems(), "bad_redistribution")
-    assert p.subject == "3.4.3" and p.hint == "did you mean '3.4.1'?"
+    assert p.subject == "3.4.3" and p.hint == "có phải '3.4.1'? (did you mean '3.4.1'?)"
     assert p.line == rule_line(bundled, R3, "3.4.3")
 
 
@@ -339,7 +339,7 @@ def test_required_key_missing(bundled: Copy) -> None:
     bundled.edit(R3, '    explain: "Đồng bộ {measured}', '    explainn: "Đồng bộ {measured}')
     problems = bundled.problems()
     assert "missing" in [p.code for p in problems] and "extra_forbidden" in [p.code for p in problems]
-    assert the(problems, "extra_forbidden").hint == "did you mean 'explain'?"
+    assert the(problems, "extra_forbidden").hint == "có phải 'explain'? (did you mean 'explain'?)"
 
 
 # ------------------------------------------------------------------ all problems at once, with lines
@@ -499,7 +499,7 @@ def test_unknown_criteria_set(bundled: Copy) -> None:
     with pytest.raises(DefinitionError) as info:
         load_bundle(bundled.root / "criteria", bundled.root / "rules", "cap-so-2052")
     p = info.value.problems[0]
-    assert p.code == "unknown_criteria_set" and p.hint == "did you mean 'cap-so-2025'?"
+    assert p.code == "unknown_criteria_set" and p.hint == "có phải 'cap-so-2025'? (did you mean 'cap-so-2025'?)"
 
 
 def test_loading_changes_no_file(bundled: Copy) -> None:

@@ -80,12 +80,13 @@ class Gap:
     subject: str | None = None  # evidence name, document number or dated item involved
     file: str | None = None
     line: int | None = None
+    cell: str | None = None  # "'Lĩnh vực 1'!H20" when the evidence came from a workbook
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "title": self.title, "kind": self.kind, "kind_vi": KIND_VI[self.kind],
                 "severity": self.severity, "severity_vi": SEVERITY_VI[self.severity],
                 "points_at_risk": _num(self.points_at_risk), "message": self.message, "fix": self.fix,
-                "subject": self.subject, "file": self.file, "line": self.line}
+                "subject": self.subject, "file": self.file, "line": self.line, "cell": self.cell}
 
 
 @dataclass(frozen=True)
@@ -255,9 +256,31 @@ class _Auditor:
     def add(self, code: str, kind: str, risk: Decimal, message: str, fix: str, *, certain: bool = False,
             subject: str | None = None, line: int | None = None, title: str | None = None) -> None:
         severity = "low" if risk <= 0 else ("high" if certain else "medium")
+        cell = self.cell(code, kind, subject)
+        if self.original.cells:  # the clerk works in the workbook: say the fix in its columns, not in YAML keys
+            message, fix = workbook_terms(message), workbook_terms(fix)
         self.gaps.append(Gap(code=code, kind=kind, severity=severity, points_at_risk=max(risk, Decimal(0)),
                              message=message, fix=fix, title=title or self.title(code), subject=subject,
-                             file=self.original.file or None, line=line))
+                             file=self.original.file or None, line=None if cell else line, cell=cell))
+
+    def cell(self, code: str, kind: str, subject: str | None) -> str | None:
+        """The workbook cell a gap is about: the value's cell, the justification, the documents, or the row."""
+        cells = self.original.cells.get(code)
+        if not cells:
+            return None
+        for name in (subject or "").split(", "):
+            if name in cells:
+                return cells[name]
+            dated = next((v for k, v in cells.items() if k.endswith(f"|{name}")), None) if name else None
+            if dated:
+                return dated
+        if kind == "unjustified_not_applicable":
+            return cells.get("#justification")
+        if kind == "contradiction":
+            return cells.get("#na")
+        if kind in ("missing_evidence", "unresolved_document", "document_outside_year", "document_date_mismatch"):
+            return cells.get("#documents", cells.get("#row"))
+        return cells.get("#row")
 
     def parsed(self, rule: CompiledRule, leaf: LeafEvidence) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -726,6 +749,31 @@ class _Auditor:
                          subject=claim.id, line=claim.line, title=title)
             for doc in claim.documents:
                 self.check_document(code, None, None, doc, risk_fn=risk, title=title)
+
+
+#: YAML words in the audit's fixes, and what a clerk working in the evidence workbook does instead
+_WORKBOOK_TERMS = (
+    ("ghi not_applicable: true kèm lý do (justification)",
+     "chọn 'có' ở cột 'Không phát sinh' và ghi lý do ở cột 'Giải trình không phát sinh'"),
+    ("Ghi lý do không phát sinh (justification)", "Ghi lý do ở cột 'Giải trình không phát sinh'"),
+    ("Bỏ khai \"không phát sinh\" (not_applicable)", "Xóa 'có' ở cột 'Không phát sinh'"),
+    ("của tệp tài liệu kiểm chứng", "của bảng tính (cột 'Giá trị' trên dòng của tiêu chí)"),
+    ("(nhớ đặt mã trong dấu ngoặc kép)", "(cột 'Mã', định dạng ô là Text)"),
+    ("Sửa kỳ (item) thành", "Sửa cột 'Mục / kỳ' thành"),
+    ("Dùng một trong các kỳ:", "Ở cột 'Mục / kỳ' dùng một trong các kỳ:"),
+)
+_ITEM = re.compile(r"\(item: ([^)]*)\)")
+_WITH_ITEM = re.compile(r"kèm item: ([^.]*)\.")
+_DOC_ITEM = re.compile(r"ghi item: ")
+
+
+def workbook_terms(text: str) -> str:
+    """``text`` with the YAML keys a fix names (not_applicable, justification, item:) said as workbook columns."""
+    for yaml_words, workbook_words in _WORKBOOK_TERMS:
+        text = text.replace(yaml_words, workbook_words)
+    text = _ITEM.sub(lambda m: f"(cột 'Mục / kỳ' ghi {m.group(1)})", text)
+    text = _WITH_ITEM.sub(lambda m: f"ghi '{m.group(1)}' ở cột 'Mục / kỳ'.", text)
+    return _DOC_ITEM.sub("ghi ở cột 'Mục / kỳ': ", text)
 
 
 def _claim_text(rule: CompiledRule, node: Any) -> str:

@@ -21,11 +21,14 @@ from typing import Any
 
 from scoring.analysis.audit import Gap, _fold
 from scoring.core.errors import InputError, Problem, ProblemList, did_you_mean
+from scoring.core.safeio import read_input_bytes
 from scoring.core.evidence import EvidenceFile, ValueError_, format_number, to_fraction
 from scoring.core.rules import Bundle
 from scoring.core.scorecard import ILLUSTRATIVE_NOTICE, NodeResult, Scorecard
 from scoring.core.yamlio import nfc
 from scoring.inputs.workbook_reader import open_workbook
+
+MAX_APPRAISAL_BYTES = 20 * 1024 * 1024
 
 HEADER_SCAN_ROWS = 30
 
@@ -70,7 +73,7 @@ class Appraisal:
 
 def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_input_bytes(path, "tệp kết quả thẩm định", MAX_APPRAISAL_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(Problem("not_utf8", f"tệp không phải văn bản UTF-8 (the file is not UTF-8 text, byte {exc.start})", file=str(path),
                                  hint="in Excel choose Save As → 'CSV UTF-8 (Comma delimited)'")) from None
@@ -85,7 +88,7 @@ def _rows_csv(path: Path) -> tuple[list[tuple[int, list[_Cell]]], str]:
 
 
 def _rows_xlsx(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[_Cell]]], str]:
-    data = path.read_bytes()
+    data = read_input_bytes(path, "tệp kết quả thẩm định", MAX_APPRAISAL_BYTES)
     formulas = open_workbook(data, str(path), data_only=False)
     values = open_workbook(data, str(path), data_only=True)
     names = formulas.sheetnames
@@ -176,10 +179,14 @@ def _points(cell: _Cell) -> Decimal:
 def read_appraisal(path: Path | str, bundle: Bundle, card: Scorecard, sheet: str | None = None) -> Appraisal:
     """Read an appraisal CSV/XLSX; every problem (file, row, cell, fix) is collected, then raised (exit 2)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"không tìm thấy tệp kết quả thẩm định '{path}' (appraisal file '{path}' does not exist)", file=str(path),
-                                 subject="--appraisal", hint="kiểm tra lại đường dẫn và tên tệp (check the path)"))
+    from scoring.core.safeio import check_input_file
+    from scoring.core.yamlio import workbook_format_problem
+
+    check_input_file(path, "tệp kết quả thẩm định", subject="--appraisal")  # a regular file: no pipe, no /dev/zero
     suffix = path.suffix.lower()
+    other = workbook_format_problem(path)
+    if other is not None:  # .xls / .ods: save as .xlsx
+        raise InputError(other)
     if suffix in (".xlsx", ".xlsm"):
         rows, name = _rows_xlsx(path, sheet)
     elif suffix in (".csv", ".txt"):

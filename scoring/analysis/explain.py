@@ -47,6 +47,21 @@ def explain_json(card: Scorecard) -> dict[str, Any]:
 DOSSIERS_SHOWN = 5
 
 
+def workbook_lines(n: NodeResult) -> list[str]:
+    """Where to fill in, in the workbook's terms, when the evidence came from a workbook."""
+    if not n.cells:
+        return []
+    out = []
+    missing = [(name, n.cells[name]) for name in n.missing if name in n.cells]
+    if missing:
+        out.append("Điền vào bảng tính: " + "; ".join(f"cột 'Giá trị' ô {cell} (số liệu '{name}')"
+                                                     for name, cell in missing))
+    if not any(e.kind == "document" for e in n.evidence) and "#documents" in n.cells:
+        out.append(f"Ghi văn bản chứng minh từ ô {n.cells['#documents']} (cột 'Số hiệu văn bản', 'Ngày ban hành', "
+                   "'Cơ quan ban hành', 'Trích yếu'); thêm dòng dưới dòng của tiêu chí nếu có nhiều văn bản")
+    return out
+
+
 def _leaf_block(i: int, n: NodeResult, markdown: bool, all_dossiers: bool = False) -> list[str]:
     head = f"{i}. {n.code} {n.title}: mất {pts(n.lost)}/{pts(n.max_points)} điểm ({OUTCOME_VI[n.outcome or 'not_met']})"
     lines = [f"### {head}" if markdown else head]
@@ -61,9 +76,10 @@ def _leaf_block(i: int, n: NodeResult, markdown: bool, all_dossiers: bool = Fals
     if n.evidence:
         lines.append(f"{bullet}Tài liệu kiểm chứng:")
         for e in n.evidence:
-            lines.append(f"{'  - ' if markdown else '     • '}{e.text}")
+            lines.append(f"{'  - ' if markdown else '     • '}{e.text}" + (f" (ô {e.cell})" if e.cell else ""))
     else:
         lines.append(f"{bullet}Tài liệu kiểm chứng: (chưa có)")
+    lines.extend(f"{bullet}{line}" for line in workbook_lines(n))
     for label, ids in n.dossiers.items():
         shown = ids if all_dossiers else ids[:DOSSIERS_SHOWN]
         more = len(ids) - len(shown)

@@ -107,19 +107,22 @@ def load_options(path: Path | str, bundle: Bundle, ev: EvidenceFile) -> OptionsF
     data = load_yaml(path, "options file")
     problems = ProblemList()
     if not isinstance(data, dict):
-        raise InputError(Problem("not_a_mapping", "an options file is a mapping with 'effort_unit' and 'options'",
+        raise InputError(Problem("not_a_mapping", "tệp phương án cần có 'effort_unit' và 'options' "
+                                 "(an options file is a mapping with 'effort_unit' and 'options')",
                                  file=name, line=1))
     for key in data:
         if key not in TOP_KEYS:
-            problems.add("extra_forbidden", f"unknown key '{key}'", file=name, line=_line(data, key),
-                         hint=did_you_mean(str(key), TOP_KEYS) or f"known: {', '.join(TOP_KEYS)}")
+            problems.add("extra_forbidden", f"khóa '{key}' không dùng được ở đây (unknown key '{key}')", file=name,
+                         line=_line(data, key),
+                         hint=did_you_mean(str(key), TOP_KEYS) or f"các khóa dùng được: {', '.join(TOP_KEYS)}")
     unit = data.get("effort_unit")
     if not isinstance(unit, str) or not unit.strip():
-        problems.add("missing", "'effort_unit' is missing (e.g. effort_unit: ngày công)", file=name,
+        problems.add("missing", "thiếu 'effort_unit', ví dụ effort_unit: ngày công ('effort_unit' is missing)", file=name,
                      line=_line(data, "effort_unit") or 1)
     raw_options = data.get("options")
     if not isinstance(raw_options, list) or not raw_options:
-        problems.add("missing", "'options' must list at least one option", file=name,
+        problems.add("missing", "'options' cần ít nhất một phương án ('options' must list at least one option)",
+                     file=name,
                      line=_line(data, "options") or 1)
         problems.raise_if_any()
     options: list[Option] = []
@@ -128,13 +131,15 @@ def load_options(path: Path | str, bundle: Bundle, ev: EvidenceFile) -> OptionsF
     for i, raw in enumerate(raw_options):
         line = _line(raw_options, i)
         if not isinstance(raw, dict):
-            problems.add("not_a_mapping", "an option is a mapping {id, title, effort, set}", file=name, line=line)
+            problems.add("not_a_mapping", "mỗi phương án ghi dạng {id, title, effort, set} "
+                         "(an option is a mapping {id, title, effort, set})", file=name, line=line)
             continue
         opt = _option(raw, line, name, bundle, ev, problems)
         if opt is None:
             continue
         if opt.id in seen:
-            problems.add("duplicate_id", f"option id '{opt.id}' is used twice (first at line {seen[opt.id]})",
+            problems.add("duplicate_id", f"mã phương án '{opt.id}' dùng hai lần, lần đầu ở dòng {seen[opt.id]} "
+                         f"(option id '{opt.id}' is used twice)",
                          file=name, line=line, subject=opt.id)
             continue
         seen[opt.id] = line
@@ -144,19 +149,22 @@ def load_options(path: Path | str, bundle: Bundle, ev: EvidenceFile) -> OptionsF
         for kind in ("requires", "excludes"):
             for other in getattr(opt, kind):
                 if other == opt.id:
-                    problems.add("self_reference", f"option '{opt.id}' {kind} itself", file=name,
+                    problems.add("self_reference", f"phương án '{opt.id}' tự dẫn tới chính nó ở '{kind}' "
+                                 f"(option '{opt.id}' {kind} itself)", file=name,
                                  line=opt.line_of(kind), subject=opt.id)
                 elif other not in all_ids:
-                    problems.add("unknown_option", f"'{opt.id}' {kind} '{other}', which is not an option id",
+                    problems.add("unknown_option", f"'{opt.id}' ghi '{kind}: {other}' nhưng không có phương án '{other}' "
+                                 f"('{other}' is not an option id)",
                                  file=name, line=opt.line_of(kind), subject=opt.id,
-                                 hint=did_you_mean(other, ids - {opt.id}) or f"ids: {', '.join(sorted(ids))}")
+                                 hint=did_you_mean(other, ids - {opt.id}) or f"các mã: {', '.join(sorted(ids))}")
     problems.raise_if_any()
     cycle = _requires_cycle(options)
     if cycle:
         first = next(o for o in options if o.id == cycle[0])
-        raise InputError(Problem("requires_cycle", "options require each other in a cycle: " + " → ".join(cycle),
+        raise InputError(Problem("requires_cycle", "các phương án cần nhau theo vòng tròn (options require each other in a "
+                                 "cycle): " + " → ".join(cycle),
                                  file=name, line=first.line_of("requires"), subject=cycle[0],
-                                 hint="merge them into one option, or drop one 'requires'"))
+                                 hint="gộp chúng thành một phương án, hoặc bỏ một 'requires'"))
     return OptionsFile(name, str(unit).strip(), tuple(options), bool(data.get("example", False)),
                        str(data.get("note") or data.get("source") or "") or None)
 
@@ -166,14 +174,17 @@ def _option(raw: dict[str, Any], line: int | None, name: str, bundle: Bundle, ev
     before = len(problems.problems)
     for key in raw:
         if key not in OPTION_KEYS:
-            problems.add("extra_forbidden", f"unknown key '{key}' in an option", file=name, line=_line(raw, key),
-                         hint=did_you_mean(str(key), OPTION_KEYS) or f"known: {', '.join(OPTION_KEYS)}")
+            problems.add("extra_forbidden", f"khóa '{key}' không dùng được trong một phương án "
+                         f"(unknown key '{key}' in an option)", file=name, line=_line(raw, key),
+                         hint=did_you_mean(str(key), OPTION_KEYS) or f"các khóa dùng được: {', '.join(OPTION_KEYS)}")
     oid = raw.get("id")
     oid = _raw_text(oid) if oid is not None else ""
     subject = oid or None
     for key in ("id", "title", "effort", "set"):
-        if raw.get(key) in (None, ""):
-            problems.add("missing", f"option has no '{key}'", file=name, line=line, subject=subject)
+        value = raw.get(key)
+        if value in (None, "") or (isinstance(value, str) and not value.strip()):  # an id of spaces is no id
+            problems.add("missing", f"phương án thiếu '{key}' (option has no '{key}')", file=name, line=line,
+                         subject=subject)
     effort = Decimal(0)
     if raw.get("effort") not in (None, ""):
         try:
@@ -182,15 +193,17 @@ def _option(raw: dict[str, Any], line: int | None, name: str, bundle: Bundle, ev
             if Fraction(effort) != frac:
                 raise ValueError_(f"{raw['effort']} has too many decimals")
             if effort < 0:
-                problems.add("negative_effort", f"effort {_raw_text(raw['effort'])} is negative", file=name,
-                             line=_line(raw, "effort"), subject=subject, hint="effort is 0 or more")
+                problems.add("negative_effort", f"công sức {_raw_text(raw['effort'])} là số âm "
+                             f"(effort {_raw_text(raw['effort'])} is negative)", file=name,
+                             line=_line(raw, "effort"), subject=subject, hint="công sức từ 0 trở lên")
         except ValueError_ as exc:
             problems.add("bad_value", f"effort: {exc}", file=name, line=_line(raw, "effort"), subject=subject,
                          hint=exc.hint)
     sets: list[tuple[Key, str]] = []
     raw_sets = raw.get("set")
     if raw_sets not in (None, "") and not isinstance(raw_sets, dict):
-        problems.add("not_a_mapping", "'set' is a mapping CODE: VALUE (e.g. \"7.3.4\": 60%)", file=name,
+        problems.add("not_a_mapping", "'set' ghi dạng MÃ: GIÁ_TRỊ, ví dụ \"7.3.4\": 60% ('set' is a mapping CODE: VALUE)",
+                     file=name,
                      line=_line(raw, "set"), subject=subject)
     elif isinstance(raw_sets, dict):
         per_code: dict[str, dict[str | None, str]] = {}
@@ -202,15 +215,16 @@ def _option(raw: dict[str, Any], line: int | None, name: str, bundle: Bundle, ev
             code, ev_name = code.strip(), (ev_name.strip() or None)
             if code not in bundle.rules:
                 index = bundle.criteria.index()
-                hint = ("use its sub-criteria: " + ", ".join(c.code for c in index[code].children)
-                        if code in index else did_you_mean(code, bundle.rules) or "use a sub-criterion code such as 3.4.1")
+                hint = ("dùng các tiêu chí thành phần: " + ", ".join(c.code for c in index[code].children)
+                        if code in index else did_you_mean(code, bundle.rules) or "dùng mã tiêu chí thành phần, ví dụ 3.4.1")
                 if isinstance(key, float):
-                    hint = f"write the code in quotes: \"{text_key}\""
-                problems.add("unknown_code", f"no sub-criterion '{code}'", file=name, line=kline, subject=subject,
-                             hint=hint)
+                    hint = f"đặt mã trong dấu nháy kép: \"{text_key}\" (YAML đọc nó là số)"
+                problems.add("unknown_code", f"không có tiêu chí thành phần '{code}' (no sub-criterion '{code}')",
+                             file=name, line=kline, subject=subject, hint=hint)
                 continue
             if value in (None, ""):
-                problems.add("missing", f"'{text_key}' has no value", file=name, line=kline, subject=subject)
+                problems.add("missing", f"'{text_key}' chưa có giá trị ('{text_key}' has no value)", file=name, line=kline,
+                             subject=subject)
                 continue
             text = _raw_text(value)
             per_code.setdefault(code, {})[ev_name] = text
@@ -239,7 +253,8 @@ def _id_list(raw: dict[str, Any], key: str, name: str, subject: str | None, prob
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        problems.add("bad_value", f"'{key}' is a list of option ids", file=name, line=_line(raw, key), subject=subject)
+        problems.add("bad_value", f"'{key}' là danh sách mã phương án ('{key}' is a list of option ids)", file=name,
+                     line=_line(raw, key), subject=subject)
         return ()
     return tuple(_raw_text(v) for v in value)
 
@@ -329,9 +344,10 @@ def _groups(bundle: Bundle, options: Sequence[Option], file: str | None = None) 
         if count > ASSIGNMENT_CAP:
             raise InputError(Problem(
                 "too_many_combinations",
-                f"{count} combinations of options on sub-criteria {', '.join(codes)} (limit {ASSIGNMENT_CAP})",
+                f"{count} cách kết hợp phương án trên các tiêu chí {', '.join(codes)}, quá giới hạn {ASSIGNMENT_CAP} "
+                f"({count} combinations of options, limit {ASSIGNMENT_CAP})",
                 file=file, subject=", ".join(codes),
-                hint="merge options that set the same values, or split the file"))
+                hint="gộp các phương án đặt cùng giá trị, hoặc tách tệp (merge options or split the file)"))
         assignments = list(itertools.product(*[[None] + s for s in setters]))
         groups.append(Group(codes, keys, setters, assignments))
     return groups
@@ -606,28 +622,31 @@ def make_target(m: Model, *, percent: Decimal | None = None, points: Decimal | N
     if percent is not None:
         if percent < 0 or percent > top_percent:
             raise InputError(Problem("target_above_maximum",
-                                     f"--target-percent {pts(percent)} is outside 0–{pts(top_percent)} %",
+                                     f"--target-percent {pts(percent)} nằm ngoài 0–{pts(top_percent)} % "
+                                     f"(is outside 0–{pts(top_percent)} %)",
                                      subject="--target-percent",
-                                     hint=f"the index cannot exceed {pts(top_percent)} % (100 % + the bonus cap)"))
+                                     hint=f"chỉ số không vượt quá {pts(top_percent)} % (100 % cộng điểm thưởng tối đa)"))
         return Target("percent", percent, percent_h=math.ceil(Fraction(percent) * 100),
                       text=f"chỉ số từ {pts(percent)}% trở lên")
     if points is not None:
         if points < 0 or points > top_points:
             raise InputError(Problem("target_above_maximum",
-                                     f"--target-points {pts(points)} is outside 0–{pts(top_points)}",
+                                     f"--target-points {pts(points)} nằm ngoài 0–{pts(top_points)} "
+                                     f"(is outside 0–{pts(top_points)})",
                                      subject="--target-points",
-                                     hint=f"the maximum is {pts(cset.scale)} points plus at most {pts(bonus_cap)} bonus"))
+                                     hint=f"tối đa {pts(cset.scale)} điểm cộng tối đa {pts(bonus_cap)} điểm thưởng"))
         return Target("points", points, points_h=math.ceil(Fraction(points) * 100),
                       text=f"tổng điểm từ {pts(points)} trở lên")
     if rank is not None:
         if peers is None:
-            raise InputError(Problem("peers_required", "--target-rank needs --peers FILE", subject="--target-rank",
-                                     hint="give the peers' published results, e.g. --peers peers.yaml"))
+            raise InputError(Problem("peers_required", "--target-rank cần --peers TỆP (needs --peers FILE)",
+                                     subject="--target-rank",
+                                     hint="thêm kết quả công bố của các đơn vị, ví dụ --peers peers.yaml"))
         of = len(peers.peers) + 1
         if rank < 1 or rank > of:
-            raise InputError(Problem("target_above_maximum", f"--target-rank {rank} is outside 1–{of}",
+            raise InputError(Problem("target_above_maximum", f"--target-rank {rank} nằm ngoài 1–{of} (is outside 1–{of})",
                                      subject="--target-rank", file=peers.file,
-                                     hint=f"there are {of} units with the department"))
+                                     hint=f"có {of} đơn vị kể cả đơn vị mình"))
         text = f"xếp hạng {rank}/{of} trở lên"
         if rank == of:
             return Target("rank", Decimal(rank), points_h=-10**9, text=text)
@@ -637,7 +656,8 @@ def make_target(m: Model, *, percent: Decimal | None = None, points: Decimal | N
         return Target("rank", Decimal(rank), points_h=math.ceil(Fraction(v) * 100), text=text)
     assert budget is not None
     if budget < 0:
-        raise InputError(Problem("negative_effort", f"--budget {budget} is negative", subject="--budget"))
+        raise InputError(Problem("negative_effort", f"--budget {budget} là số âm (is negative)", subject="--budget",
+                                 hint="công sức từ 0 trở lên"))
     return Target("budget", budget, budget=math.floor(Fraction(budget) * m.scale),
                   text=f"điểm cao nhất với công sức không quá {pts(budget)} {m.options.effort_unit}")
 

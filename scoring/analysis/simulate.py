@@ -129,11 +129,12 @@ def _peer_value(raw: Any, what: str, where: dict[str, Any], problems: ProblemLis
     try:
         frac = to_fraction(text)
     except ValueError_ as exc:
-        problems.add("bad_value", f"{what}: {exc}", **where, hint="write a number such as 88,45 or 88.45")
+        problems.add("bad_value", f"{what}: {exc}", **where, hint="viết một số, ví dụ 88,45 (write a number such as 88,45)")
         return None
     value = Decimal(frac.numerator) / Decimal(frac.denominator)
     if Fraction(value) != frac or value < 0:
-        problems.add("bad_value", f"{what} {text} is not a non-negative decimal number", **where)
+        problems.add("bad_value", f"{what} {text}: cần một số thập phân không âm (is not a non-negative decimal number)",
+                     **where)
         return None
     return value
 
@@ -147,20 +148,21 @@ def _rows_from_yaml(path: Path) -> tuple[list[tuple[dict[str, Any], int | None]]
         problems = ProblemList()
         for key in data:
             if key not in _TOP_KEYS:
-                problems.add("extra_forbidden", f"unknown key '{key}'", file=name,
+                problems.add("extra_forbidden", f"khóa '{key}' không dùng được ở đây (unknown key '{key}')", file=name,
                              line=data.line_of(key) if isinstance(data, LineDict) else None,
-                             hint=did_you_mean(str(key), _TOP_KEYS) or f"known: {', '.join(_TOP_KEYS)}")
+                             hint=did_you_mean(str(key), _TOP_KEYS) or f"các khóa dùng được: {', '.join(_TOP_KEYS)}")
         problems.raise_if_any()
         head = {k: v for k, v in data.items() if k != "peers"}
         rows = data.get("peers")
     if not isinstance(rows, list) or not rows:
-        raise InputError(Problem("not_a_peers_file", "a peers file lists units: 'peers: [{unit, points or percent}]'",
-                                 file=name, line=1, hint="see sample_evidence/peers-lang-son-2025.yaml"))
+        raise InputError(Problem("not_a_peers_file", "tệp kết quả các đơn vị cần danh sách 'peers: [{unit, points hoặc percent}]' "
+                                 "(a peers file lists units)", file=name, line=1,
+                                 hint="xem tệp mẫu sample_evidence/peers-lang-son-2025.yaml"))
     out = []
     for i, row in enumerate(rows):
         line = rows.line_of(i) if isinstance(rows, LineList) else None
         if not isinstance(row, dict):
-            raise InputError(Problem("not_a_mapping", "each peer is a mapping {unit, points or percent}",
+            raise InputError(Problem("not_a_mapping", "mỗi đơn vị ghi dạng {unit, points hoặc percent} (each peer is a mapping)",
                                      file=name, line=line))
         out.append((row, line))
     return out, head
@@ -177,8 +179,10 @@ def _rows_from_csv(path: Path) -> list[tuple[dict[str, Any], int | None]]:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise InputError(Problem("bad_row", f"{len(cells)} cells but the header has {len(header)} columns",
-                                     file=str(path), line=i, hint=f"separator is '{sep}'; quote values holding it"))
+            raise InputError(Problem("bad_row", f"dòng có {len(cells)} ô nhưng tiêu đề có {len(header)} cột "
+                                     f"({len(cells)} cells but the header has {len(header)} columns)",
+                                     file=str(path), line=i,
+                                     hint=f"dấu phân cách là '{sep}'; đặt giá trị chứa dấu này trong dấu nháy kép"))
         out.append((dict(zip(header, cells)), i))
     return out
 
@@ -202,13 +206,13 @@ def load_peers(path: Path | str, department: str | None = None, year: int | None
         for key, value in row.items():
             k = known.get(_norm_name(str(key)))
             if k is None:
-                problems.add("unknown_column", f"unknown column/key '{key}'", **where,
-                             hint=did_you_mean(str(key), known) or "use unit, year, points, percent")
+                problems.add("unknown_column", f"cột hoặc khóa '{key}' không dùng được (unknown column/key '{key}')", **where,
+                             hint=did_you_mean(str(key), known) or "dùng unit, year, points, percent")
                 continue
             fields[k] = value
         unit = str(fields.get("unit") or "").strip()
         if not unit:
-            problems.add("missing", "a peer has no 'unit' (tên đơn vị)", **where)
+            problems.add("missing", "thiếu tên đơn vị 'unit' (a peer has no 'unit')", **where)
             continue
         raw_year = fields.get("year", default_year)
         row_year: int | None = None
@@ -216,20 +220,23 @@ def load_peers(path: Path | str, department: str | None = None, year: int | None
             try:
                 row_year = int(str(getattr(raw_year, "raw", None) or raw_year).strip())
             except ValueError:
-                problems.add("bad_value", f"year '{raw_year}' is not a year", **where, subject=unit)
+                problems.add("bad_value", f"'{raw_year}' không phải một năm (year '{raw_year}' is not a year)", **where,
+                             subject=unit)
         p = _peer_value(fields.get("points"), "points", {**where, "subject": unit}, problems)
         c = _peer_value(fields.get("percent"), "percent", {**where, "subject": unit}, problems)
         if p is None and c is None and not problems:
-            problems.add("missing", f"'{unit}' has neither points nor percent", **where, subject=unit,
-                         hint="copy the figure the province published (điểm or chỉ số %)")
+            problems.add("missing", f"'{unit}' chưa có điểm (points) hay chỉ số (percent) ('{unit}' has neither points "
+                         f"nor percent)", **where, subject=unit,
+                         hint="chép số liệu tỉnh đã công bố (điểm hoặc chỉ số %)")
         parsed.append((unit, row_year, p, c, line))
     problems.raise_if_any()
     if year is not None:
         kept = [r for r in parsed if r[1] in (None, year)]
         if not kept:
             years = sorted({r[1] for r in parsed if r[1] is not None})
-            raise InputError(Problem("no_peers_for_year", f"no peer result for year {year} (the file has {', '.join(str(y) for y in years) or 'no year'})",
-                                     file=name, hint="use the peers of the assessment year"))
+            raise InputError(Problem("no_peers_for_year", f"không có kết quả các đơn vị cho năm {year}; tệp có năm "
+                                     f"{', '.join(str(y) for y in years) or '(không ghi năm)'} (no peer result for year {year})",
+                                     file=name, hint="dùng kết quả của năm đánh giá"))
     else:
         kept = parsed
     other_years = len(parsed) - len(kept)
@@ -238,15 +245,17 @@ def load_peers(path: Path | str, department: str | None = None, year: int | None
     elif all(r[2] is not None for r in kept):
         measure = "points"
     else:
-        raise InputError(Problem("mixed_measures", "some peers give only points and others only percent",
-                                 file=name, hint="give the same measure (points or percent) for every unit"))
+        raise InputError(Problem("mixed_measures", "có đơn vị chỉ ghi điểm, có đơn vị chỉ ghi chỉ số % "
+                                 "(some peers give only points and others only percent)",
+                                 file=name, hint="ghi cùng một loại số liệu (điểm hoặc %) cho mọi đơn vị"))
     seen: dict[str, int | None] = {}
     peers: list[Peer] = []
     excluded: list[str] = []
     for unit, _, p, c, line in kept:
         key = _norm_name(unit)
         if key in seen:
-            problems.add("duplicate_unit", f"'{unit}' appears twice (first at line {seen[key]})", file=name, line=line)
+            problems.add("duplicate_unit", f"'{unit}' ghi hai lần, lần đầu ở dòng {seen[key]} ('{unit}' appears twice)",
+                         file=name, line=line)
             continue
         seen[key] = line
         if department and same_unit(unit, department):
@@ -348,8 +357,9 @@ def whatif(bundle: Bundle, ev: EvidenceFile, sets: Sequence[str], peers: PeerSet
     keeps it), so that only the scorecard with the tried values is computed."""
     overrides: Overrides = overrides_from(list(sets))
     if not overrides:
-        raise InputError(Problem("nothing_to_try", "whatif needs at least one --set CODE=VALUE", subject="--set",
-                                 hint="e.g. parindex whatif EVIDENCE --set 7.3.4=60%"))
+        raise InputError(Problem("nothing_to_try", "whatif cần ít nhất một --set MÃ=GIÁ_TRỊ để thử "
+                                 "(whatif needs at least one --set CODE=VALUE)", subject="--set",
+                                 hint="ví dụ parindex whatif TỆP --set 7.3.4=60%"))
     if before is None:
         before = score(bundle, ev)
     after = score(bundle, ev, overrides)
@@ -525,17 +535,17 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
 
     path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"scenarios file '{name}' does not exist", file=name,
-                                 hint="kiểm tra lại đường dẫn và tên tệp (check the path and spelling)"))
-    if path.stat().st_size > MAX_SCENARIO_BYTES:
-        raise InputError(Problem("file_too_large", "scenarios file is larger than 1 GiB", file=name))
+    from scoring.core.safeio import check_input_file
+
+    if check_input_file(path, "tệp kịch bản").st_size > MAX_SCENARIO_BYTES:  # a regular file: no pipe, no /dev/zero
+        raise InputError(Problem("file_too_large", "tệp kịch bản lớn hơn 1 GiB (scenarios file is larger than 1 GiB)",
+                                 file=name, hint="tách thành nhiều tệp nhỏ (split the file)"))
     with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as handle:
         try:
             first = handle.readline()
         except UnicodeDecodeError:
-            raise InputError(Problem("bad_encoding", "the header is not valid UTF-8", file=name, line=1,
-                                     hint="save the CSV as UTF-8")) from None
+            raise InputError(Problem("bad_encoding", "dòng tiêu đề không phải UTF-8 (the header is not valid UTF-8)", file=name,
+                                     line=1, hint="trong Excel chọn Lưu dạng 'CSV UTF-8 (Comma delimited)'")) from None
     sep = _sniff(first)
     header = [nfc(h).strip() for h in next(csv.reader([first], delimiter=sep), [])]
     problems = ProblemList()
@@ -546,7 +556,7 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
     for col in header:
         where = {"file": name, "line": 1, "subject": col or "(empty)"}
         if col in seen:
-            problems.add("duplicate_column", f"column '{col}' appears twice", **where)
+            problems.add("duplicate_column", f"cột '{col}' có hai lần (column '{col}' appears twice)", **where)
             continue
         seen.add(col)
         if col.lower() == "id":
@@ -556,46 +566,52 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
         code, ev_name = code.strip(), ev_name.strip() or None
         if code not in bundle.rules:
             if code in index:
-                hint = "use its sub-criteria: " + ", ".join(c.code for c in index[code].children)
-                problems.add("unknown_column", f"'{code}' has sub-criteria; a column is one sub-criterion", **where,
-                             hint=hint)
+                hint = "dùng các tiêu chí thành phần: " + ", ".join(c.code for c in index[code].children)
+                problems.add("unknown_column", f"'{code}' có tiêu chí thành phần; mỗi cột là một tiêu chí thành phần "
+                             f"('{code}' has sub-criteria)", **where, hint=hint)
             else:
-                problems.add("unknown_column", f"column '{col}' is not 'id' nor a sub-criterion code", **where,
+                problems.add("unknown_column", f"cột '{col}' không phải 'id' hay mã tiêu chí thành phần "
+                             f"(column '{col}' is not 'id' nor a sub-criterion code)", **where,
                              hint=did_you_mean(code, list(bundle.rules) + ["id"])
-                             or "columns are id, CODE (e.g. 3.4.1) or CODE:evidence (e.g. 7.3.1:reuse_rate)")
+                             or "các cột là id, MÃ (ví dụ 3.4.1) hoặc MÃ:tên_số_liệu (ví dụ 7.3.1:reuse_rate)")
             continue
         rule = bundle.rules[code].rule
         if ev_name is not None and rule.spec(ev_name) is None:
             declared = [e.name for e in rule.evidence]
-            problems.add("unknown_column", f"'{code}' has no evidence named '{ev_name}'", **where,
-                         hint=did_you_mean(ev_name, declared) or f"this rule reads: {', '.join(declared)}")
+            problems.add("unknown_column", f"'{code}' không có số liệu tên '{ev_name}' ('{code}' has no evidence named "
+                         f"'{ev_name}')", **where,
+                         hint=did_you_mean(ev_name, declared) or f"tiêu chí này đọc: {', '.join(declared)}")
             continue
         if any(n == ev_name for _, n in groups.get(code, [])):
-            problems.add("duplicate_column", f"two columns set the same value of '{code}'", **where)
+            problems.add("duplicate_column", f"hai cột cùng đặt một giá trị của '{code}' (two columns set the same value)",
+                             **where)
             continue
         groups.setdefault(code, []).append((col, ev_name))
     if not header or (not groups and id_col is None):
-        problems.add("no_columns", "the header names no sub-criterion", file=name, line=1,
-                     hint="first line: id,3.4.1,7.3.4 (codes of sub-criteria)")
+        problems.add("no_columns", "dòng tiêu đề không có mã tiêu chí thành phần nào (the header names no sub-criterion)",
+                     file=name, line=1, hint="dòng đầu ví dụ: id,3.4.1,7.3.4 (mã các tiêu chí thành phần)")
     problems.raise_if_any()
     try:
         frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
                             skip_blank_lines=False, header=0)
     except UnicodeDecodeError as exc:
-        raise InputError(Problem("bad_encoding", f"not valid UTF-8 ({exc.reason})", file=name,
-                                 hint="save the CSV as UTF-8")) from None
+        raise InputError(Problem("bad_encoding", f"tệp không phải UTF-8 (not valid UTF-8: {exc.reason})", file=name,
+                                 hint="trong Excel chọn Lưu dạng 'CSV UTF-8 (Comma delimited)'")) from None
     except (pd.errors.ParserError, ValueError) as exc:
         found = re.search(r"line (\d+)", str(exc))
         raise InputError(Problem("bad_csv", str(exc).strip().splitlines()[-1], file=name,
                                  line=int(found.group(1)) if found else None,
-                                 hint=f"every row needs {len(header)} cells separated by '{sep}'")) from None
+                                 hint=f"mỗi dòng cần {len(header)} ô cách nhau bởi '{sep}' (every row needs {len(header)} cells)")) from None
     if not isinstance(frame.index, pd.RangeIndex):  # pandas reads extra cells of the first rows as an index
-        raise InputError(Problem("bad_csv", f"a row has more cells than the header's {len(header)}", file=name, line=2,
-                                 hint=f"separator is '{sep}'; quote values that contain it"))
+        raise InputError(Problem("bad_csv", f"có dòng nhiều ô hơn {len(header)} cột của tiêu đề "
+                                 f"(a row has more cells than the header's {len(header)})", file=name, line=2,
+                                 hint=f"dấu phân cách là '{sep}'; đặt giá trị chứa dấu này trong dấu nháy kép"))
     frame.columns = header
     n = len(frame)
     if n == 0:
-        raise InputError(Problem("no_scenarios", "the file has a header but no scenario rows", file=name, line=2))
+        raise InputError(Problem("no_scenarios", "tệp có dòng tiêu đề nhưng chưa có kịch bản nào "
+                                 "(the file has a header but no scenario rows)", file=name, line=2,
+                                 hint="mỗi dòng sau tiêu đề là một kịch bản"))
     if id_col is not None:
         raw_ids = frame[id_col].str.strip().to_numpy(dtype=object)
         ids = [str(x) if x else str(i + 1) for i, x in enumerate(raw_ids)]
@@ -645,7 +661,8 @@ def batch_pools(scorer: VectorScorer, ev: EvidenceFile, scenarios: Scenarios
                                     subject=f"{code} (scenario {scenarios.ids[row]})", hint=p.hint))
         pools[code] = (pool, idx)
     if extra:
-        problems.append(Problem("more_problems", f"{extra} more bad values not listed", file=scenarios.file))
+        problems.append(Problem("more_problems", f"còn {extra} giá trị lỗi khác không liệt kê ({extra} more bad values not listed)",
+                                    file=scenarios.file))
     if problems:
         raise InputError(problems)
     return pools

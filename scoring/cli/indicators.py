@@ -22,7 +22,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
             sys.stderr.write(p.format() + "\n")
         sys.stderr.write(note + "\n")
     emit(render_indicators(result, args.format, list_name=args.list), args.output,
-         [args.dossiers, args.mapping, args.procedures])
+         [args.dossiers, args.mapping, args.procedures], fmt=args.format)
     return 0
 
 
@@ -32,15 +32,22 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("indicators", help="tính các tỷ lệ từ tệp hồ sơ TTHC (dossier indicators)",
                               description="Tính tỷ lệ đúng hạn, xin lỗi, số hóa, tái sử dụng, trực tuyến toàn trình, "
                                           "thanh toán trực tuyến từ tệp hồ sơ xuất từ Hệ thống thông tin giải quyết TTHC.")
-    p.add_argument("dossiers", metavar="DOSSIERS", help="dossier export (.csv UTF-8 or .xlsx)")
-    p.add_argument("--mapping", metavar="FILE", help="column-mapping YAML (Vietnamese headers → canonical columns)")
-    p.add_argument("--procedures", metavar="FILE", help="procedure catalogue (CSV/XLSX) for full_online_services")
-    p.add_argument("--period", metavar="FROM..TO", help="e.g. 2025-01-01..2025-12-31 or 2025 "
-                                                        "(default: the year of the latest received dossier)")
-    p.add_argument("--by", choices=("unit", "procedure"), help="also per unit or per procedure")
+    p.add_argument("dossiers", metavar="DOSSIERS", help="tệp hồ sơ xuất từ hệ thống (.csv UTF-8 hoặc .xlsx) "
+                                                        "(dossier export)")
+    p.add_argument("--mapping", metavar="FILE", help="tệp YAML ánh xạ tiêu đề cột tiếng Việt sang cột chuẩn "
+                                                     "(column-mapping YAML)")
+    p.add_argument("--procedures", metavar="FILE", help="danh mục TTHC (CSV/XLSX) cho tỷ lệ trực tuyến toàn trình "
+                                                        "(procedure catalogue)")
+    p.add_argument("--period", metavar="FROM..TO", help="ví dụ 2025-01-01..2025-12-31 hoặc 2025; mặc định: năm của "
+                                                        "hồ sơ tiếp nhận gần nhất (assessment period)")
+    p.add_argument("--by", choices=("unit", "procedure"), help="tính thêm theo từng đơn vị (unit) hoặc từng thủ tục "
+                                                               "(procedure)")
     add_output_options(p, ("table", "json", "csv"))
-    p.add_argument("--skip-bad-rows", action="store_true", help="leave bad rows out (and say which) instead of stopping")
-    p.add_argument("--list", metavar="NAME", help="list every dossier behind an indicator's loss, e.g. on_time (late "
-                                                  "ones), apology (late without apology): " + ", ".join(INDICATORS))
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks on internal errors")
+    p.add_argument("--skip-bad-rows", action="store_true", help="bỏ qua các dòng lỗi (và liệt kê chúng) thay vì dừng "
+                                                                "(leave bad rows out)")
+    p.add_argument("--list", metavar="NAME", help="liệt kê mọi hồ sơ làm giảm một chỉ số, ví dụ on_time (hồ sơ trễ "
+                                                  "hạn), apology (trễ hạn chưa xin lỗi): " + ", ".join(INDICATORS)
+                                                  + " (list the dossiers behind a loss)")
+    p.add_argument("--debug", action="store_true",
+                   help="hiện chi tiết lỗi nội bộ cho nhóm phát triển (show Python tracebacks)")
     p.set_defaults(func=cmd_indicators)

@@ -32,20 +32,22 @@ def cmd_plan(args: argparse.Namespace) -> int:
                   points=_decimal_arg(args.target_points, "--target-points"),
                   rank=args.target_rank, budget=_decimal_arg(args.budget, "--budget"),
                   peers=peers_for(args, ev))
-    emit(render_plan(result, args.format), args.output, inputs(args, "options", "peers"))
+    emit(render_plan(result, args.format), args.output, inputs(args, "options", "peers"), fmt=args.format)
     return 0
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("plan", help="kế hoạch ít công sức nhất để đạt mục tiêu (least-effort plan, exact)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="tệp tài liệu kiểm chứng (.yaml hoặc .xlsx) (evidence file)")
     p.add_argument("--options", metavar="OPTIONS.yaml", required=True,
-                   help="improvements with effort and the values they set (see docs/simulate.md)")
+                   help="các phương án cải thiện, công sức và giá trị mỗi phương án đạt được, xem docs/simulate.md "
+                        "(improvement options)")
     goal = p.add_mutually_exclusive_group(required=True)
-    goal.add_argument("--target-percent", metavar="P", help="reach an index of at least P %%")
-    goal.add_argument("--target-points", metavar="X", help="reach at least X points")
-    goal.add_argument("--target-rank", metavar="K", type=int, help="reach rank K or better among --peers")
-    goal.add_argument("--budget", metavar="E", help="the highest index with effort at most E")
+    goal.add_argument("--target-percent", metavar="P", help="đạt chỉ số từ P %% trở lên (reach P %%)")
+    goal.add_argument("--target-points", metavar="X", help="đạt từ X điểm trở lên (reach X points)")
+    goal.add_argument("--target-rank", metavar="K", type=int,
+                      help="đạt hạng K hoặc cao hơn trong --peers (reach rank K among --peers)")
+    goal.add_argument("--budget", metavar="E", help="chỉ số cao nhất với công sức không quá E (best index within E)")
     common_options(p)
     add_output_options(p, ("table", "json"))
     add_dossier_options(p)

@@ -32,5 +32,5 @@ def cmd_test(args: argparse.Namespace) -> int:
     from scoring.api import render_rule_tests, run_rule_tests
 
     report = run_rule_tests(args.rules_dir, args.criteria)
-    emit(render_rule_tests(report, args.format), args.output)
+    emit(render_rule_tests(report, args.format), args.output, fmt=args.format)
     return 0 if report.failed == 0 else 3

@@ -38,7 +38,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                              f"không có trong {args.format}.\n")
     if args.format in ("xlsx", "docx"):
         require_output(args, f"bang-tu-cham.{args.format}")
-    emit(render_scorecard(card, args.format, rank=position), args.output, inputs(args, "peers"))
+    emit(render_scorecard(card, args.format, rank=position, lang=args.lang), args.output, inputs(args, "peers"),
+         fmt=args.format)
     return 0
 
 
@@ -47,7 +48,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     bundle, ev = load_evidence_and_bundle(args, args.evidence)
     card = score(bundle, ev, args.sets)
-    emit(render_explanation(card, args.format, all_dossiers=args.all_dossiers), args.output, inputs(args))
+    emit(render_explanation(card, args.format, all_dossiers=args.all_dossiers), args.output, inputs(args),
+         fmt=args.format)
     return 0
 
 
@@ -57,20 +59,26 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("score", help="chấm điểm một tệp tài liệu kiểm chứng (score evidence)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml, or .xlsx filled from parindex template)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="tệp tài liệu kiểm chứng (.yaml, hoặc .xlsx điền từ tệp mẫu "
+                                                        "'parindex template') (evidence file)")
     common_options(p)
     add_output_options(p, ("table", "json", "markdown", "csv", "xlsx", "docx"))
     add_set_option(p)
     add_dossier_options(p)
-    p.add_argument("--peers", metavar="FILE", help="other units' published results (YAML or CSV: unit, year, "
-                                                    "points or percent) to state the rank")
+    p.add_argument("--peers", metavar="FILE", help="kết quả công bố của các đơn vị khác (YAML hoặc CSV: đơn vị, năm, "
+                                                    "điểm hoặc tỷ lệ) để nêu thứ hạng (published results, for the rank)")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="ngôn ngữ tiêu đề và giá trị của --format csv: vi (mặc định) hoặc en, tên cột tiếng Anh "
+                        "cho các chương trình đọc tệp (language of the CSV headers and values; JSON keys never change)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("explain", help="giải thích từng điểm bị mất (every lost point, largest first)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml, or .xlsx filled from parindex template)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="tệp tài liệu kiểm chứng (.yaml, hoặc .xlsx điền từ tệp mẫu "
+                                                        "'parindex template') (evidence file)")
     common_options(p)
     add_output_options(p, ("table", "markdown", "json"))
     add_set_option(p)
     add_dossier_options(p)
-    p.add_argument("--all-dossiers", action="store_true", help="list every dossier behind a loss, not the first 5")
+    p.add_argument("--all-dossiers", action="store_true", help="liệt kê mọi hồ sơ làm mất điểm, không chỉ 5 hồ sơ đầu "
+                                                              "(every dossier behind a loss)")
     p.set_defaults(func=cmd_explain)

@@ -15,7 +15,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
     bundle, ev = load_evidence_and_bundle(args, args.evidence)
     result = whatif(bundle, ev, args.sets, peers_for(args, ev))
-    emit(render_whatif(result, args.format), args.output, inputs(args, "peers"))
+    emit(render_whatif(result, args.format), args.output, inputs(args, "peers"), fmt=args.format)
     return 0
 
 
@@ -25,7 +25,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     bundle, ev = load_evidence_and_bundle(args, args.evidence)
     peers = peers_for(args, ev)
     result = simulate(bundle, ev, args.scenarios)
-    emit(render_scenarios(result, peers), args.output, inputs(args, "scenarios", "peers"))
+    emit(render_scenarios(result, peers), args.output, inputs(args, "scenarios", "peers"), fmt="csv")
     count = f"{len(result.ids):,}".replace(",", ".")
     seconds = f"{result.seconds:.2f}".replace(".", ",")
     sys.stderr.write(f"Đã chấm {count} kịch bản trong {seconds} giây.\n")
@@ -34,7 +34,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("whatif", help="nếu … thì: điểm trước / sau / chênh lệch khi thử giá trị khác (what-if)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="tệp tài liệu kiểm chứng (.yaml hoặc .xlsx) (evidence file)")
     common_options(p)
     add_output_options(p, ("table", "json"))
     add_set_option(p)
@@ -43,12 +43,13 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_whatif)
 
     p = sub.add_parser("simulate", help="chấm hàng loạt kịch bản từ tệp CSV (batch scenarios, vectorised)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="tệp tài liệu kiểm chứng (.yaml hoặc .xlsx) (evidence file)")
     p.add_argument("--scenarios", metavar="FILE.csv", required=True,
-                   help="one scenario per row; columns: id (optional), CODE or CODE:evidence with values as on --set; "
-                        "an empty cell keeps the evidence's value")
+                   help="mỗi dòng một kịch bản; cột: id (không bắt buộc), MÃ hoặc MÃ:tên_số_liệu, giá trị viết như "
+                        "--set; ô trống giữ giá trị của tệp tài liệu kiểm chứng (one scenario per row)")
     common_options(p)
-    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the results here (atomically) instead of the screen")
+    p.add_argument("-o", "--output", metavar="OUT.csv", help="ghi kết quả (CSV) vào tệp này thay vì in ra màn hình "
+                                                              "(write the results here)")
     add_dossier_options(p)
     add_peers_option(p)
     p.set_defaults(func=cmd_simulate)

@@ -20,20 +20,22 @@ def register(subparsers: Any) -> None:
     """Add ``template``, ``export``, ``import-evidence`` and ``import-criteria`` to ``parindex``."""
     p = subparsers.add_parser("template", help="tạo tệp Excel mẫu để nhập tài liệu kiểm chứng (evidence template)")
     common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the workbook to write (.xlsx)")
-    p.add_argument("--department", metavar="NAME", help="điền sẵn tên đơn vị")
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="bảng tính sẽ ghi (.xlsx) (the workbook to write)")
+    p.add_argument("--department", metavar="NAME", help="điền sẵn tên đơn vị (the department's name)")
     p.set_defaults(func=cmd_template)
 
     p = subparsers.add_parser("export", help="chuyển tệp YAML tài liệu kiểm chứng sang Excel (YAML → xlsx)")
-    p.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="tệp tài liệu kiểm chứng (.yaml) (evidence file)")
     common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the workbook to write (.xlsx)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="bảng tính sẽ ghi (.xlsx) (the workbook to write)")
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("import-evidence", help="chuyển tệp Excel đã điền sang YAML (xlsx → YAML)")
-    p.add_argument("workbook", metavar="WORKBOOK", help="filled evidence workbook (.xlsx)")
+    p.add_argument("workbook", metavar="WORKBOOK", help="bảng tính tài liệu kiểm chứng đã điền (.xlsx) "
+                                                        "(filled evidence workbook)")
     common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", help="write the YAML to FILE instead of the screen")
+    p.add_argument("-o", "--output", metavar="FILE", help="ghi YAML vào tệp FILE thay vì in ra màn hình "
+                                                          "(write the YAML to FILE)")
     p.set_defaults(func=cmd_import_evidence)
 
     p = subparsers.add_parser(
@@ -71,7 +73,7 @@ def register(subparsers: Any) -> None:
 def cmd_template(args: argparse.Namespace) -> int:
     from scoring.api import template
 
-    emit(template(load_bundle_for(args), department=args.department), args.output)
+    emit(template(load_bundle_for(args), department=args.department), args.output, fmt="xlsx")
     return 0
 
 
@@ -79,14 +81,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from scoring.api import export_workbook, load_evidence
 
     ev = load_evidence(Path(args.evidence))
-    emit(export_workbook(load_bundle_for(args, ev.criteria_set), ev), args.output, [args.evidence])
+    emit(export_workbook(load_bundle_for(args, ev.criteria_set), ev), args.output, [args.evidence], fmt="xlsx")
     return 0
 
 
 def cmd_import_evidence(args: argparse.Namespace) -> int:
     from scoring.api import import_workbook
 
-    emit(import_workbook(args.workbook, args.criteria, args.rules), args.output, [args.workbook])
+    emit(import_workbook(args.workbook, args.criteria, args.rules), args.output, [args.workbook], fmt="yaml")
     return 0
 
 
@@ -123,7 +125,7 @@ def cmd_import_criteria(args: argparse.Namespace) -> int:
     # all or nothing: the rules are written first; if they cannot be, the criteria file is not written
     kept, written = _write_rules(rules_dir, result.rules_files)
     try:
-        emit(result.criteria_yaml, args.output, [args.table])
+        emit(result.criteria_yaml, args.output, [args.table], fmt="yaml")
     except BaseException:
         for target in written:
             target.unlink(missing_ok=True)

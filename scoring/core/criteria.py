@@ -15,17 +15,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from scoring.core.errors import DefinitionError, Problem, ProblemList
+from scoring.core.numbers import decimal_field
 from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
 PointsStatus = Literal["official", "illustrative"]
 
 
-def _decimal(value: Any) -> Any:
-    if isinstance(value, YamlFloat):
-        return Decimal(value.raw) if value.raw else Decimal(repr(float(value)))
-    if isinstance(value, bool):
-        raise ValueError("expected a number, not true/false")
-    return value
+_decimal = decimal_field  # points: by their YAML text, bounded
 
 
 class _Model(BaseModel):

@@ -69,13 +69,13 @@ Overrides = dict[str, dict[str | None, str]]  # code → {evidence name or None 
 def parse_set_option(text: str) -> tuple[str, str | None, str]:
     """``CODE=VALUE`` or ``CODE:evidence=VALUE`` → (code, evidence name or None, raw value)."""
     if "=" not in text:
-        raise InputError(Problem("bad_set", f"--set '{text}' has no '='", file="--set",
-                                 hint="write --set 3.4.1=98% (or CODE:evidence=VALUE)"))
+        raise InputError(Problem("bad_set", f"--set '{text}' thiếu dấu '=' (has no '=')", file="--set",
+                                 hint="viết --set 3.4.1=98% (hoặc MÃ:tên_số_liệu=GIÁ_TRỊ)"))
     left, _, raw = text.partition("=")
     code, _, name = left.strip().partition(":")
     if not raw.strip():
-        raise InputError(Problem("bad_set", f"--set '{text}' has no value", file="--set",
-                                 hint="write --set 3.4.1=98%"))
+        raise InputError(Problem("bad_set", f"--set '{text}' chưa có giá trị (has no value)", file="--set",
+                                 hint="viết --set 3.4.1=98%"))
     return code.strip(), (name.strip() or None), raw.strip()
 
 
@@ -115,7 +115,7 @@ def _value_ref(rule: CompiledRule, name: str, value: Any, ev: EvidenceFile, wher
                            file=ev.file, line=where.get("line"))
     unit = f" {spec.unit}" if spec.unit and spec.type not in ("rate",) else ""
     return EvidenceRef(kind="value", name=name, text=f"{spec.description}: {format_value(spec.type, value)}{unit}",
-                       file=ev.file, line=where.get("line"))
+                       file=ev.file, line=where.get("line"), cell=ev.cells.get(rule.rule.code, {}).get(name))
 
 
 def measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFile,
@@ -179,6 +179,13 @@ def _measure_leaf(rule: CompiledRule, leaf: LeafEvidence | None, ev: EvidenceFil
                          f"('{code}' is scored from dated items; --set cannot give it one number)",
                          **set_where, hint=f"sửa ngày của từng mục ở '{code}' trong tệp tài liệu kiểm chứng, hoặc thử "
                               f"--set {code}=na (edit the dates in the evidence file)")
+            continue
+        reads = r.reads()
+        if name is None and len(reads) > 1:  # all/any rules: which item CODE=VALUE means is not for parindex to guess
+            items = ", ".join(f"{n} ({r.spec(n).description})" for n in reads)
+            problems.add("ambiguous_set", f"'{code}' chấm theo {len(reads)} số liệu; --set {code}={raw} không nói số liệu nào "
+                         f"('{code}' reads {len(reads)} items; say which one)", **set_where,
+                         hint=f"ghi --set {code}:TÊN={raw} với TÊN là một trong: {items}; ví dụ --set {code}:{reads[0]}={raw}")
             continue
         target = name or r.primary
         if target not in declared:
@@ -497,6 +504,8 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     for code, rule in bundle.rules.items():
         results[code] = _leaf_result(cset, index[code], rule, measures[code], fired.get(code), eff_max[code],
                                      unit.noun)
+        if ev.cells.get(code):  # evidence read from a workbook: say where, in its terms
+            results[code] = results[code].model_copy(update={"cells": ev.cells[code]})
 
     def visit(node: Node) -> NodeResult:
         if node.is_leaf:

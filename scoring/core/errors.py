@@ -94,6 +94,6 @@ class ProblemList:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """Return "did you mean 'x'?" for the closest choice, or None."""
+    """Return "có phải 'x'? (did you mean 'x'?)" for the closest choice, or None."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else None
+    return f"có phải '{match[0]}'? (did you mean '{match[0]}'?)" if match else None

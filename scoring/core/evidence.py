@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scoring.core.errors import InputError, Problem
+from scoring.core.numbers import NumberTextError, check_number_text
 from scoring.core.yamlio import LineDict, YamlFloat, load_yaml, pydantic_problems
 
 ValueType = Literal["rate", "count", "number", "score", "points", "boolean", "date", "dated_items", "level"]
@@ -93,6 +94,10 @@ def _to_fraction(value: Any) -> Fraction:
     if isinstance(value, str):
         text = _number_text(value)
         try:
+            check_number_text(text)
+        except NumberTextError as exc:
+            raise ValueError_(exc.english, exc.hint, vi=exc.vi) from None
+        try:
             dec = Decimal(text)
         except InvalidOperation:
             raise ValueError_(f"'{value}' is not a number", "viết chữ số, ví dụ 12 hoặc 12,5 (write digits)",
@@ -136,6 +141,10 @@ def parse_count(value: Any) -> int:
         if not re.fullmatch(r"-?\d+", text):
             raise ValueError_(f"'{value}' is not a whole number", "chỉ viết chữ số, ví dụ 4900 (write digits only)",
                               vi=f"'{value}' không phải số nguyên")
+        try:
+            check_number_text(text)
+        except NumberTextError as exc:
+            raise ValueError_(exc.english, exc.hint, vi=exc.vi) from None
         value = int(text)
     if isinstance(value, float):
         if not value.is_integer():
@@ -368,6 +377,9 @@ class EvidenceFile(BaseModel):
     file: str = ""
     # notes added by tools that fill evidence in (e.g. indicators computed from dossiers)
     warnings: tuple[str, ...] = ()
+    # where each value was read in a workbook (bookkeeping like ``file``/``line``): code → key → "'Sheet'!H12";
+    # keys: an evidence name, "name|item" for a dated item, "#row", "#na", "#justification", "#documents"
+    cells: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("evidence", mode="before")
     @classmethod

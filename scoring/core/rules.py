@@ -25,6 +25,7 @@ from scoring.core.branches import And, Branch, Cmp, CompiledRule, Cond, Or
 from scoring.core.criteria import CriteriaSet, load_criteria
 from scoring.core.levels import level_key
 from scoring.core.errors import DefinitionError, Problem, ProblemList, did_you_mean
+from scoring.core.numbers import decimal_field
 from scoring.core.evidence import ValueType, format_number, format_percent, to_fraction
 from scoring.core.yamlio import LineDict, LineList, YamlFloat, load_yaml, pydantic_problems
 
@@ -33,12 +34,7 @@ MAX_BRANCHES = 32  # durable-rules fails when one fact matches more than 64 cond
 MAX_CHECKS = 40  # durable-rules refuses facts with more than 255 properties
 
 
-def _dec(value: Any) -> Any:
-    if isinstance(value, YamlFloat):
-        return Decimal(value.raw)
-    if isinstance(value, bool):
-        raise ValueError("expected a number, not true/false")
-    return value
+_dec = decimal_field  # points: by their YAML text, bounded
 
 
 def _frac(value: Any) -> Any:
@@ -776,16 +772,18 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
     rdir = Path(rules_dir) if rules_dir else default_r
     for d, what in ((cdir, "criteria"), (rdir, "rules")):
         if not d.is_dir():
-            raise DefinitionError(Problem("folder_not_found", f"{what} folder '{d}' does not exist", file=str(d),
-                                          hint=f"pass --{what} with an existing folder"))
+            raise DefinitionError(Problem("folder_not_found", f"không có thư mục '{d}' ({what} folder '{d}' does not "
+                                          f"exist)", file=str(d), hint=f"chỉ --{what} tới một thư mục có thật"))
     sets = available_sets(cdir)
     if not sets:
-        raise DefinitionError(Problem("no_criteria", f"no criteria set (*.yaml) in '{cdir}'", file=str(cdir)))
+        raise DefinitionError(Problem("no_criteria", f"thư mục '{cdir}' không có bộ tiêu chí nào (*.yaml) "
+                                      f"(no criteria set in '{cdir}')", file=str(cdir)))
     if set_id is None:
         set_id = sets[-1] if len(sets) == 1 else _latest(cdir, sets)
     if set_id not in sets:
-        raise DefinitionError(Problem("unknown_criteria_set", f"criteria set '{set_id}' is not in '{cdir}'",
-                                      file=str(cdir), hint=did_you_mean(set_id, sets) or f"available: {', '.join(sets)}"))
+        raise DefinitionError(Problem("unknown_criteria_set", f"không có bộ tiêu chí '{set_id}' trong '{cdir}' "
+                                      f"(criteria set '{set_id}' is not in '{cdir}')",
+                                      file=str(cdir), hint=did_you_mean(set_id, sets) or f"các bộ có: {', '.join(sets)}"))
     cset = load_criteria(cdir / f"{set_id}.yaml")
     problems = ProblemList()
     set_rules_dir = rdir / set_id if (rdir / set_id).is_dir() else rdir

@@ -40,6 +40,7 @@ class EvidenceRef(_Frozen):
     text: str  # Vietnamese, ready to print
     file: str | None = None
     line: int | None = None
+    cell: str | None = None  # "'Lĩnh vực 3'!H12" when the value was read from a workbook
 
 
 class NodeResult(_Frozen):
@@ -69,6 +70,7 @@ class NodeResult(_Frozen):
     not_applicable_policy: str | None = None
     source: str | None = None
     dossiers: dict[str, tuple[str, ...]] = {}  # label → ids of the dossiers behind the figure
+    cells: dict[str, str] = {}  # where the leaf's values are in a workbook (EvidenceFile.cells), else empty
     # where the rule's full-points threshold and lower bands come from (rules.Basis): seed / decision /
     # illustrative / none, and the short tag shown beside the points ("KH/MH")
     basis_full: str | None = None

@@ -43,6 +43,10 @@ from scoring.core.yamlio import nfc
 
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
+#: columns and rows a sheet of the Office's workbooks may reach (templates, appraisal and criteria tables use
+#: about 15 columns); beyond, openpyxl would create millions of empty cells while reading
+MAX_COLUMNS = 200
+MAX_SHEET_ROWS = 100_000
 HEADER_SCAN_ROWS = 30
 
 INSTRUCTIONS = "Hướng dẫn"
@@ -503,7 +507,8 @@ def _write_instructions(ws: Any, cset: Any, ev: EvidenceFile | None, department:
         "Tiêu chí không phát sinh trong năm: ghi «có» ở cột «Không phát sinh» và nêu lý do ở cột «Giải trình không phát sinh» "
         "(kèm văn bản nếu có), trên dòng đầu của tiêu chí.",
         "Không sửa các cột Mã, Tên số liệu, Mục / kỳ, Kiểu giá trị và dòng tiêu đề cột; không gộp ô (merge); không dùng công "
-        "thức (=…) – nhập chính giá trị. Trang tính được khóa cấu trúc, không đặt mật khẩu (Review → Unprotect Sheet nếu cần).",
+        "thức (=…) – nhập chính giá trị. Trang tính được khóa cấu trúc, không đặt mật khẩu (nếu cần mở khóa: thẻ Xem lại → Bỏ bảo vệ trang tính; "
+        "Excel tiếng Anh: Review → Unprotect Sheet).",
         "Điểm thưởng, điểm phạt: trang «Thưởng - phạt», mỗi dòng một mục theo danh mục dưới đây.",
         "Chấm điểm: parindex score tep.xlsx; giải thích điểm bị mất: parindex explain tep.xlsx; "
         "chuyển sang YAML: parindex import-evidence tep.xlsx -o tep.yaml.",
@@ -608,6 +613,9 @@ def _write_field_sheet(ws: Any, bundle: Any, fnode: Any, ev: EvidenceFile | None
     _header_row(ws, head, EV_COLUMNS, st)
     col = {c.key: i for i, c in enumerate(EV_COLUMNS, 1)}
     ws.column_dimensions[get_column_letter(col["original"])].hidden = True
+    # the evidence ids (on_time, initiatives) are parindex's keys, not words for the clerk: hidden, like the
+    # original values; the clerk reads 'Nội dung cần nhập' beside each value
+    ws.column_dimensions[get_column_letter(col["name"])].hidden = True
     dvs = _validations(ws)
     leaves = [n for n in cset.leaves() if n.code.split(".")[0] == fnode.code]
     row = head + 1

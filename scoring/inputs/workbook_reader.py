@@ -27,6 +27,7 @@ from scoring.core.evidence import (
 )
 from scoring.core.levels import parse_level
 from scoring.core.rules import available_sets, default_dirs, load_bundle
+from scoring.core import safeio
 from scoring.core.yamlio import dump_yaml, nfc
 from scoring.inputs.workbook import (
     _DOC_COLS,
@@ -35,10 +36,13 @@ from scoring.inputs.workbook import (
     CLAIM_COLUMNS,
     CLAIMS,
     EV_COLUMNS,
+    FIELD_SHEET,
     HEADER_SCAN_ROWS,
     INFO_LABELS,
     INSTRUCTIONS,
+    MAX_COLUMNS,
     MAX_ROWS,
+    MAX_SHEET_ROWS,
     MAX_WORKBOOK_BYTES,
     TYPE_VI,
     Col,
@@ -177,8 +181,13 @@ class _Reader:
         elif kind == "level":
             raw = int(value) if isinstance(value, float) and value.is_integer() else (
                 value.strip() if isinstance(value, str) else value)
-        elif kind == "boolean" and isinstance(value, str):
-            raw = value.strip()
+        elif kind == "boolean" and not isinstance(value, bool):
+            answer = workbook_yes_no(value)
+            if answer is None:  # the drop-down offers có / không only: 'x', 'yes', 'Đạt', '1' are not answers
+                self.add("bad_value", f"{label}: '{value}' không phải 'có' hoặc 'không'", ws.title, coord,
+                         hint="chọn 'có' hoặc 'không' trong danh sách thả xuống của ô")
+                return _MISSING
+            raw = "có" if answer else "không"
         try:
             parse_value(kind, raw)  # type: ignore[arg-type]
         except ValueError_ as exc:
@@ -206,14 +215,17 @@ def open_workbook(data: bytes, name: str, data_only: bool) -> Any:
     """Open workbook bytes with openpyxl; a damaged or non-xlsx file is bad input, said in words."""
     from openpyxl import load_workbook
 
+    safeio.check_workbook(data, name, MAX_SHEET_ROWS, MAX_COLUMNS)
     try:
-        return load_workbook(io.BytesIO(data), data_only=data_only)
+        wb = load_workbook(io.BytesIO(data), data_only=data_only)
     except Exception:  # noqa: BLE001 - zip/XML errors of a damaged, renamed or non-xlsx file
         kind = "a zip archive that is not a workbook" if data[:4] == b"PK\x03\x04" else "not a zip archive"
         raise InputError(Problem(
             "unreadable_workbook",
             f"tệp không phải bảng tính Excel (.xlsx) hoặc đã bị hỏng (not an .xlsx workbook: {kind})",
             file=name, hint="mở tệp bằng Excel và lưu lại dạng Excel Workbook (.xlsx)")) from None
+    safeio.check_loaded_sheets(wb, name, MAX_SHEET_ROWS, MAX_COLUMNS)
+    return wb
 
 
 def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: Any = None,
@@ -228,14 +240,8 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
 
     path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise InputError(Problem("file_not_found", f"evidence workbook '{name}' does not exist", file=name,
-                                 hint="kiểm tra lại đường dẫn và tên tệp (check the path and spelling)"))
-    size = path.stat().st_size
-    if size > MAX_WORKBOOK_BYTES:
-        raise InputError(Problem("file_too_large", f"workbook is {size:,} bytes; the limit is {MAX_WORKBOOK_BYTES:,}",
-                                 file=name))
-    data = path.read_bytes()  # read once: the file itself is never opened for writing
+    # read once, a regular file within the limit: the file itself is never opened for writing
+    data = safeio.read_input_bytes(path, "bảng tính tài liệu kiểm chứng", MAX_WORKBOOK_BYTES)
     wb = open_workbook(data, name, data_only=False)
     rd = _Reader(path, wb)
     if INSTRUCTIONS not in wb.sheetnames:
@@ -248,6 +254,9 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
         bundle = _default_bundle(info["criteria_set"], criteria_dir, rules_dir)
     evidence: dict[str, LeafEvidence] = {}
     seen_codes: dict[str, str] = {}
+    seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] = {}
+    sheets_read: list[str] = []
+    cells_map: dict[str, dict[str, str]] = {}
     for ws in wb.worksheets:
         if ws.title in (INSTRUCTIONS, CLAIMS):
             continue
@@ -256,7 +265,10 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
             probe = _Reader(path, wb)
             if probe.header(ws, EV_COLUMNS, "trang số liệu") is None:
                 continue  # a sheet of the Office's own (notes, drafts): not evidence
-        _read_field_sheet(rd, ws, bundle, evidence, seen_codes)
+        if _read_field_sheet(rd, ws, bundle, evidence, seen_codes, seen_rows, cells_map):
+            sheets_read.append(ws.title)
+    if bundle is not None and sheets_read and not rd.problems:  # a row with a broken code is not a deleted one
+        _deleted_rows(rd, bundle, seen_rows, sheets_read, wb.sheetnames)
     bonus: list[Claim] = []
     penalty: list[Claim] = []
     if CLAIMS in wb.sheetnames:
@@ -269,7 +281,7 @@ def read_evidence_workbook(path: Path | str, bundle: Any = None, criteria_dir: A
     return EvidenceFile(department=info["department"], year=info["year"], criteria_set=info["criteria_set"],
                         constructed_example=info["constructed_example"], prepared_by=info["prepared_by"],
                         note=info["note"], unit_kind=info.get("unit_kind"), evidence=ordered, bonus=tuple(bonus), penalty=tuple(penalty),
-                        file=name)
+                        file=name, cells=cells_map)
 
 
 def _read_info(rd: _Reader, ws: Any) -> dict[str, Any]:
@@ -324,16 +336,19 @@ def _read_info(rd: _Reader, ws: Any) -> dict[str, Any]:
 
 
 def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, LeafEvidence],
-                      seen_codes: dict[str, str]) -> None:
+                      seen_codes: dict[str, str],
+                      seen_rows: dict[tuple[str, str, str | None], tuple[str, int]] | None = None,
+                      cells_map: dict[str, dict[str, str]] | None = None) -> bool:
+    """Read one sheet of evidence; False when its header or size kept it from being read."""
     found = rd.header(ws, EV_COLUMNS, "trang số liệu")
     if found is None:
-        return
+        return False
     head, col = found
     rd.merged(ws, head)
     if ws.max_row > MAX_ROWS:
         rd.add("too_many_rows", f"trang có {ws.max_row} dòng; giới hạn {MAX_ROWS}", ws.title,
                hint="xóa các dòng thừa ở cuối trang (Ctrl+End cho biết ô cuối cùng Excel còn giữ)")
-        return
+        return False
     data_keys = ["code", "name", "item", "value", "na", "justification", "note"] + [c.key for c in _DOC_COLS]
     types_vi = {_norm(v): k for k, v in TYPE_VI.items()}
     per_code: dict[str, dict[str, Any]] = {}
@@ -368,8 +383,14 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                    hint="ghi mỗi tiêu chí ở một trang")
             continue
         seen_codes[code] = ws.title
+        if cells_map is not None:
+            here = cells_map.setdefault(code, {})
+            for key, column in (("#row", "code"), ("#na", "na"), ("#justification", "justification"),
+                                ("#documents", "doc_number")):
+                if column in col:
+                    here.setdefault(key, f"'{ws.title}'!{coord(column)}")
         acc = per_code.setdefault(code, {"values": {}, "docs": [], "na": [], "justification": [], "note": [],
-                                         "rows": {}})
+                                         "rows": {}, "na_rows": []})
         rule = bundle.rules[code].rule if bundle is not None else None
         specs = {s.name: s for s in rule.evidence} if rule is not None else {}
         name = cells["name"]
@@ -406,6 +427,10 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                        f"(đã có ở dòng {acc['rows'][key]})", ws.title, coord("name"), hint="giữ một dòng")
                 continue
             acc["rows"][key] = row
+            if seen_rows is not None:
+                seen_rows[(code, *key)] = (ws.title, row)
+            if cells_map is not None:
+                cells_map.setdefault(code, {})[name if item is None else f"{name}|{item}"] = f"'{ws.title}'!{coord('value')}"
             value = cells["value"]
             original = rd.cell(ws, row, col["original"]) if "original" in col else None
             label = f"{code} '{name}'" + (f" – {item}" if item else "")
@@ -443,11 +468,15 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                                         issuer=rd.text(doc_cells["doc_issuer"]), title=rd.text(doc_cells["doc_title"]),
                                         file=rd.text(doc_cells["doc_file"]), item=doc_item))
         if cells["na"] is not None:
-            try:
-                acc["na"].append((parse_bool(cells["na"]), coord("na")))
-            except ValueError_:
+            answer = workbook_yes_no(cells["na"])
+            if answer is None:
                 rd.add("bad_value", f"'Không phát sinh' phải là 'có' hoặc để trống (got '{cells['na']}')", ws.title,
-                       coord("na"), hint="chọn 'có' nếu tiêu chí không phát sinh trong năm")
+                       coord("na"), hint="chọn 'có' trong danh sách thả xuống nếu tiêu chí không phát sinh trong năm, "
+                                         "và ghi lý do ở cột 'Giải trình không phát sinh'")
+            else:
+                acc["na"].append((answer, coord("na")))
+                if answer:
+                    acc["na_rows"].append(row)
         for key in ("justification", "note"):
             if cells[key] is not None:
                 acc[key].append((rd.text(cells[key]), coord(key)))
@@ -460,11 +489,73 @@ def _read_field_sheet(rd: _Reader, ws: Any, bundle: Any, evidence: dict[str, Lea
                        ws.title, acc[key][1][1], hint="chỉ ghi một lần, trên dòng đầu của tiêu chí")
             if distinct:
                 leaf_fields[key] = acc[key][0][0]
+        if leaf_fields.get("na") and not (leaf_fields.get("justification") or "").strip():
+            where = ws.cell(row=acc["na_rows"][0], column=col["justification"]).coordinate
+            rd.add("missing_justification", f"'{code}' được đánh dấu 'Không phát sinh' nhưng chưa ghi lý do "
+                   f"(not applicable without a justification)", ws.title, where,
+                   hint="ghi lý do ở cột 'Giải trình không phát sinh' và dẫn văn bản chứng minh, ví dụ "
+                        "'Năm 2025 không có cuộc thanh tra nào (Báo cáo 301/BC-STP)'")
         leaf = LeafEvidence(values=acc["values"], documents=tuple(acc["docs"]),
                             not_applicable=bool(leaf_fields.get("na", False)),
                             justification=leaf_fields.get("justification"), note=leaf_fields.get("note"))
         if leaf.values or leaf.documents or leaf.not_applicable or leaf.justification or leaf.note:
             evidence[code] = leaf
+    return True
+
+
+#: What a yes/no cell of the workbook may hold: the drop-down's có / không (without diacritics too, as typed on a
+#: keyboard without Vietnamese input) and Excel's own TRUE / FALSE; see docs/excel.md.
+_CELL_YES = {"có", "co"}
+_CELL_NO = {"không", "khong"}
+
+
+def workbook_yes_no(value: Any) -> bool | None:
+    """True / False for a yes/no cell, None when the cell holds anything else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = nfc(value).strip().lower()
+        if text in _CELL_YES:
+            return True
+        if text in _CELL_NO:
+            return False
+    return None
+
+
+def _deleted_rows(rd: _Reader, bundle: Any, seen: dict[tuple[str, str, str | None], tuple[str, int]],
+                  sheets_read: list[str], sheetnames: list[str]) -> None:
+    """Rows of the template that are gone: the points they carry would be quietly missing."""
+    previous: tuple[str, int] | None = None
+    gone_sheets: set[str] = set()
+    for node in bundle.criteria.leaves():
+        rule = bundle.rules.get(node.code)
+        if rule is None:
+            continue
+        sheet = FIELD_SHEET.format(code=node.code.split(".")[0])
+        for spec in rule.rule.evidence:
+            items = [i.label for i in getattr(rule.rule, "items", ())] if spec.type == "dated_items" else [None]
+            for item in items:
+                key = (node.code, spec.name, item)
+                if key in seen:
+                    previous = seen[key]
+                    continue
+                if sheet in sheetnames and sheet not in sheets_read:
+                    continue  # its header is broken: that problem is reported already
+                if sheet not in sheetnames:
+                    if sheet not in gone_sheets:
+                        gone_sheets.add(sheet)
+                        rd.add("deleted_sheet", f"trang '{sheet}' của tệp mẫu đã bị xóa; điểm của lĩnh vực này sẽ bị thiếu "
+                               f"(a template sheet was deleted)", sheet,
+                               hint="tạo lại tệp mẫu bằng 'parindex template -o mau.xlsx' rồi chép trang này sang")
+                    continue
+                what = f"'{spec.name}'" + (f" – {item}" if item else "")
+                where = (f"chèn một dòng ngay dưới dòng {previous[1]} của trang '{previous[0]}'"
+                         if previous and previous[0] == sheet else f"chèn một dòng ở đầu bảng của trang '{sheet}'")
+                rd.add("deleted_row", f"dòng số liệu {what} của tiêu chí '{node.code}' đã bị xóa khỏi tệp mẫu; "
+                       f"điểm của tiêu chí này sẽ bị thiếu (a template row was deleted)", sheet,
+                       hint=f"{where}, ghi Mã '{node.code}', Tên số liệu '{spec.name}' (cột đang ẩn)"
+                            + (f", Mục / kỳ '{item}'" if item else "")
+                            + " (hoặc tạo lại tệp mẫu bằng 'parindex template' và chép số liệu sang)")
 
 
 def _header_of(key: str) -> str:

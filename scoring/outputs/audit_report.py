@@ -48,12 +48,13 @@ def render_table(result: AuditResult) -> str:
         lines.append(f"   Vấn đề: {g.message}")
         lines.append(f"   Khắc phục: {g.fix}")
         if g.file:
-            lines.append(f"   Vị trí: {g.file}" + (f", dòng {g.line}" if g.line else ""))
+            lines.append(f"   Vị trí: {g.file}" + (f", dòng {g.line}" if g.line else "")
+                         + (f", ô {g.cell}" if g.cell else ""))
     return "\n".join(lines) + "\n"
 
 
 XLSX_COLUMNS = ("STT", "Mã", "Tiêu chí", "Loại vấn đề", "Mức độ", "Điểm có nguy cơ bị trừ", "Vấn đề",
-                "Cách khắc phục", "Tệp", "Dòng", "kind", "severity")
+                "Cách khắc phục", "Tệp", "Dòng", "Mã loại vấn đề", "Mã mức độ", "Ô trong bảng tính")
 
 
 def render_xlsx(result: AuditResult) -> bytes:
@@ -70,9 +71,9 @@ def render_xlsx(result: AuditResult) -> bytes:
         cell.font = Font(bold=True)
     for i, g in enumerate(result.gaps, 1):
         ws.append([i, g.code, g.title or "", KIND_VI[g.kind], SEVERITY_VI[g.severity], _num(g.points_at_risk),
-                   g.message, g.fix, g.file or "", g.line, g.kind, g.severity])
+                   g.message, g.fix, g.file or "", g.line, g.kind, g.severity, g.cell or ""])
         ws.cell(row=i + 1, column=6).number_format = "0.##"
-    widths = (5, 14, 40, 28, 11, 12, 70, 60, 30, 6, 22, 9)
+    widths = (5, 14, 40, 28, 11, 12, 70, 60, 30, 6, 22, 9, 22)
     for col, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     for row in ws.iter_rows(min_row=2):

@@ -109,8 +109,9 @@ def plan_text(data: dict[str, Any]) -> str:
                  + (f", xếp hạng {data['rank_after'].text}" if data.get("rank_after") else "")
                  + (f" – Nhóm: {after.total.band}" if after.total.band else ""))
     seconds = f"{data['seconds']:.2f}".replace(".", ",")
-    lines.append(f"  Lời giải tối ưu chính xác (OR-Tools CP-SAT, {seconds} giây); tập phương án đã được chấm lại "
-                 "bằng bộ máy quy tắc (durable-rules) và khớp từng điểm.")
+    lines.append(f"  Lời giải tối ưu chính xác, tìm bằng bộ giải bài toán tối ưu trong {seconds} giây (OR-Tools CP-SAT); "
+                 "các phương án được chọn đã được chấm lại bằng bộ máy quy tắc của parindex (durable-rules) và khớp "
+                 "từng điểm.")
     if sol.chosen:
         lines += ["", "Phương án được chọn:" if data["feasible"] else "Các phương án của mức cao nhất có thể:"]
         for i in sol.chosen:

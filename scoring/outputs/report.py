@@ -105,8 +105,28 @@ def render_markdown(card: Scorecard) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_csv(card: Scorecard) -> str:
+#: Vietnamese headers of ``score --format csv`` (``--lang en`` keeps the column names of COLUMNS, for scripts)
+CSV_HEADERS_VI: dict[str, str] = {
+    "code": "Mã", "title": "Tiêu chí", "level": "Cấp", "points": "Điểm", "max_points": "Điểm tối đa",
+    "lost": "Điểm bị mất", "percent": "Tỷ lệ điểm (%)", "outcome": "Kết quả", "measured": "Số liệu",
+    "target": "Mục tiêu", "reason": "Lý do", "evidence": "Tài liệu kiểm chứng", "guidance": "Hướng khắc phục",
+    "points_status": "Điểm chuẩn", "external": "Do tỉnh chấm",
+}
+_LEVEL_VI = {"field": "lĩnh vực", "criterion": "tiêu chí", "sub_criterion": "tiêu chí thành phần"}
+_STATUS_VI = {"official": "chính thức", "illustrative": "minh họa"}
+
+
+def render_csv(card: Scorecard, lang: str = "vi") -> str:
+    """The scorecard table as CSV (UTF-8 with BOM, for Excel): Vietnamese headers and words (``đạt``,
+    ``có``/``không``) for the Office; ``lang="en"`` gives the column names and codes scripts rely on.
+    Numbers keep a decimal point in both, so the file stays a table of numbers for any tool."""
     frame = card.to_frame()
+    if lang != "en":
+        frame["level"] = frame["level"].map(lambda v: _LEVEL_VI.get(v, v))
+        frame["outcome"] = frame["outcome"].map(lambda v: OUTCOME_VI[v].lower() if isinstance(v, str) and v else v)
+        frame["points_status"] = frame["points_status"].map(lambda v: _STATUS_VI.get(v, v))
+        frame["external"] = frame["external"].map(lambda v: "có" if v else "không")
+        frame = frame.rename(columns=CSV_HEADERS_VI)
     buf = io.StringIO()
     frame.to_csv(buf, index=False)
     return "\ufeff" + buf.getvalue()  # BOM so that Excel opens Vietnamese text correctly
@@ -116,13 +136,13 @@ def render_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def render(card: Scorecard, fmt: str) -> str:
+def render(card: Scorecard, fmt: str, lang: str = "vi") -> str:
     if fmt == "table":
         return render_table(card)
     if fmt == "markdown":
         return render_markdown(card)
     if fmt == "csv":
-        return render_csv(card)
+        return render_csv(card, lang)
     if fmt == "json":
         return render_json(card.to_json())
     raise ValueError(fmt)

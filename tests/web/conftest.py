@@ -46,7 +46,7 @@ def pg_server() -> Iterator[str]:
     bindir = _pg_bin()
     if bindir is None:
         if IN_CI:
-            pytest.fail("CI=true but PostgreSQL (initdb) is not installed: .ci/run installs it")
+            pytest.fail("CI=true but PostgreSQL (initdb) is not installed: the test session installs it under CI=true as root (tests/system_deps.py)")
         pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
     tmp = Path(tempfile.mkdtemp(prefix="parindex-pg-"))
     as_root = os.geteuid() == 0

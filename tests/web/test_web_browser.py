@@ -27,7 +27,7 @@ LANG_SON = "so-tu-phap-lang-son-2025.yaml"
 
 if not Path(CHROMIUM).exists():
     if IN_CI:
-        raise RuntimeError(f"CI=true but {CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        raise RuntimeError(f"CI=true but {CHROMIUM} is missing: the test session installs Debian's chromium under CI=true as root (tests/system_deps.py)")
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
 
 if IN_CI:  # in CI the browser tests must run: a missing Playwright is an error, not a skip

@@ -308,21 +308,24 @@ def parse_period(text: str) -> Period:
     """``2025-01-01..2025-12-31``, ``01/01/2025..31/12/2025`` or a year ``2025``."""
     raw = text.strip()
     if re.fullmatch(r"\d{4}", raw):
+        if not 1900 <= int(raw) <= 2100:
+            raise InputError(Problem("bad_period", f"--period: năm {raw} không hợp lệ (year {raw} is out of range)",
+                                     subject="--period", hint="viết năm đánh giá, ví dụ --period 2025"))
         return Period.year(int(raw))
     left, sep, right = raw.partition("..")
     if not sep:
-        raise InputError(Problem("bad_period", f"--period '{text}' is not FROM..TO", subject="--period",
-                                 hint="write e.g. --period 2025-01-01..2025-12-31 or --period 2025"))
+        raise InputError(Problem("bad_period", f"--period '{text}' không có dạng TỪ..ĐẾN (is not FROM..TO)", subject="--period",
+                                 hint="ví dụ --period 2025-01-01..2025-12-31 hoặc --period 2025"))
     dates = []
     for part in (left, right):
         kind, day = _scalar_day(part)
         if kind != 0:
-            raise InputError(Problem("bad_period", f"--period: '{part.strip()}' is not a date", subject="--period",
-                                     hint="write dates as yyyy-mm-dd or dd/mm/yyyy"))
+            raise InputError(Problem("bad_period", f"--period: '{part.strip()}' không phải ngày tháng (is not a date)", subject="--period",
+                                     hint="viết ngày dạng yyyy-mm-dd hoặc dd/mm/yyyy"))
         dates.append(dt.date.fromordinal(day + _EPOCH_ORDINAL))
     if dates[0] > dates[1]:
-        raise InputError(Problem("bad_period", f"--period starts after it ends ({text})", subject="--period",
-                                 hint="write the earlier date first"))
+        raise InputError(Problem("bad_period", f"--period: ngày bắt đầu sau ngày kết thúc ({text}) (starts after it ends)", subject="--period",
+                                 hint="viết ngày sớm hơn trước"))
     return Period(dates[0], dates[1])
 
 
@@ -1576,6 +1579,9 @@ def _read_xlsx(path: Path, tm: TableMapping, specs: dict[str, ColumnSpec], what:
     import openpyxl
 
     name = str(path)
+    from scoring.core.safeio import check_workbook
+
+    check_workbook(path, name, max_rows=1_048_576, max_columns=1_000, formulas=True)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
