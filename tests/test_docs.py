@@ -347,6 +347,13 @@ def test_every_problem_code_is_documented() -> None:
     for code in PYDANTIC_CODES:
         if code not in documented:
             missing.setdefault("pydantic", set()).add(code)
+    # the web application's and the server's own codes are documented in their tables instead
+    web_docs = (DOCS / "web.md").read_text(encoding="utf-8") + (DOCS / "server.md").read_text(encoding="utf-8")
+    for module, codes in list(others.items()):
+        if module.startswith("web/"):
+            if left := {c for c in codes if f"`{c}`" not in web_docs}:
+                missing[module] = left
+            del others[module]
     if others:
         import warnings
 
