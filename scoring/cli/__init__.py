@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "scoring.cli.rule_tests": ("test",),
     "scoring.cli.serve": ("serve", "db"),
     "scoring.cli.history": ("history",),
+    "scoring.cli.users": ("user",),
 }
 
 

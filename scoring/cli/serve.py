@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from scoring.core.errors import InputError, Problem
 
 MB = 1024 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+WEB_CONFIG = "PARINDEX_WEB_CONFIG"  # JSON of the web application's settings, for each worker process
 
 
 def db_option(p: argparse.ArgumentParser) -> None:
@@ -20,14 +23,6 @@ def db_option(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    if args.host.strip("[]").lower() not in LOOPBACK:
-        raise InputError(Problem(
-            "host_needs_accounts",
-            f"không mở máy chủ trên địa chỉ '{args.host}': phiên bản này chưa có tài khoản đăng nhập nên chỉ phục vụ "
-            "trên chính máy này (127.0.0.1)",
-            subject="--host",
-            hint="bỏ --host để dùng 127.0.0.1; tài khoản, phân quyền và phục vụ cả tỉnh có ở phiên bản máy chủ "
-                 "cấp tỉnh"))
     if not 0 < args.port < 65536:
         raise InputError(Problem("bad_port", f"cổng {args.port} không hợp lệ", subject="--port",
                                  hint="một số từ 1 đến 65535, ví dụ 8765"))
@@ -35,25 +30,57 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not value > 0:
             raise InputError(Problem("bad_limit", f"{flag} {value:g} không hợp lệ", subject=flag,
                                      hint="một số MB lớn hơn 0"))
+    if args.workers < 1 or not args.session_hours > 0:
+        raise InputError(Problem("bad_option", "--workers và --session-hours phải lớn hơn 0", subject="--workers",
+                                 hint="ví dụ --workers 2 --session-hours 8"))
     import uvicorn
 
-    from scoring.store.db import Store
+    from sqlalchemy.engine import make_url
 
-    store = Store.open(args.db)  # migrations run here, before the first request
-    shown_db, files = store.shown_url, store.files.folder
-    store.close()
-    os.environ.update({"PARINDEX_HOST": args.host, "PARINDEX_PORT": str(args.port),
-                       "PARINDEX_MAX_EVIDENCE_BYTES": str(int(args.max_evidence_mb * MB)),
-                       "PARINDEX_MAX_DOSSIER_BYTES": str(int(args.max_dossier_mb * MB))})
-    if args.db:
-        os.environ["PARINDEX_DB"] = args.db
+    from scoring.store import accounts as acc
+    from scoring.store.db import Store, database_url
+
+    network = args.host.strip("[]").lower() not in LOOPBACK
+    url = make_url(database_url(args.db))
+    if network and url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        _refuse(args, url.render_as_string(hide_password=True))  # never create an empty database only to refuse
+    store = Store.open(args.db)  # migrations run here, once, before any worker starts
+    try:
+        shown_db, files = store.shown_url, store.files.folder
+        with store.sessions() as s:
+            accounts = acc.count_users(s)
+    finally:
+        store.close()
+    if network and accounts == 0:
+        _refuse(args, shown_db)
+    # the settings of every worker process (scoring.web.server.from_env reads them; WebConfig's fields)
+    os.environ[WEB_CONFIG] = json.dumps({
+        "db": args.db, "host": args.host, "port": args.port, "max_evidence_bytes": int(args.max_evidence_mb * MB),
+        "max_dossier_bytes": int(args.max_dossier_mb * MB), "extra_hosts": [h.lower() for h in args.allowed_host],
+        "https_proxy": args.https_proxy, "session_idle_hours": args.session_hours}, ensure_ascii=False)
+    os.environ["PARINDEX_MIGRATED"] = "1"
     host = f"[{args.host}]" if ":" in args.host else args.host
     sys.stderr.write(f"parindex đang chạy: mở http://{host}:{args.port}/ trong trình duyệt.\n"
-                     f"Cơ sở dữ liệu: {shown_db}\nTệp đã tải lên: {files}\nNhấn Ctrl+C để dừng.\n")
+                     f"Cơ sở dữ liệu: {shown_db}\nTệp đã tải lên: {files}\n"
+                     + (f"Tài khoản: {accounts} (cần đăng nhập); {args.workers} tiến trình phục vụ.\n" if accounts else "")
+                     + "Nhấn Ctrl+C để dừng.\n")
     sys.stderr.flush()
-    uvicorn.run("scoring.web.app:app_from_environment", factory=True, host=args.host, port=args.port,
-                log_level="warning", access_log=False, server_header=False)
+    # imported by name in each worker process (settings from the environment, see scoring/web/server.py)
+    uvicorn.run("scoring.web.server:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers if args.workers > 1 else None, log_level="warning", access_log=False,
+                server_header=False, proxy_headers=args.https_proxy)
     return 0
+
+
+def _refuse(args: argparse.Namespace, shown_db: str) -> None:
+    db = f" --db {args.db}" if args.db else ""
+    raise InputError(Problem(
+        "host_needs_accounts",
+        f"không mở máy chủ trên địa chỉ '{args.host}': cơ sở dữ liệu {args.db or shown_db} chưa có tài khoản nào, ai trong "
+        "mạng cũng sẽ vào được",
+        subject="--host",
+        hint=f"tạo tài khoản quản trị trước: printf '%s' \"$MAT_KHAU\" | parindex user add quantri --role admin "
+             f"--password-stdin{db} (rồi thêm tài khoản cho từng đơn vị); hoặc bỏ --host để chỉ dùng trên máy này"))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -78,14 +105,23 @@ def register(subparsers: Any) -> None:
                               description="Mở ứng dụng web: tải lên bản tự chấm, xem bảng điểm, điểm bị mất, "
                                           "nếu … thì, rà soát, các vòng thẩm định và lịch sử trong trình duyệt.")
     p.add_argument("--host", default="127.0.0.1",
-                   help="địa chỉ lắng nghe (mặc định 127.0.0.1; địa chỉ khác cần tài khoản của phiên bản máy chủ "
-                        "cấp tỉnh)")
+                   help="địa chỉ lắng nghe (mặc định 127.0.0.1; địa chỉ khác, ví dụ 0.0.0.0, cần ít nhất một tài "
+                        "khoản: parindex user add)")
     p.add_argument("--port", type=int, default=8765, help="cổng (mặc định 8765)")
     db_option(p)
     p.add_argument("--max-evidence-mb", type=float, default=20, metavar="MB",
                    help="giới hạn tệp kiểm chứng, ánh xạ, danh mục, thẩm định (mặc định 20 MB)")
     p.add_argument("--max-dossier-mb", type=float, default=500, metavar="MB",
                    help="giới hạn tệp hồ sơ một cửa (mặc định 500 MB)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="số tiến trình phục vụ (mặc định 1; máy nhiều nhân: bằng số nhân)")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="TÊN",
+                   help="tên máy chủ người dùng gõ trên trình duyệt (tiêu đề Host), ví dụ parindex.snv.langson.gov.vn; "
+                        "lặp lại được")
+    p.add_argument("--https-proxy", action="store_true",
+                   help="HTTPS kết thúc ở proxy phía trước (nginx…): cookie đăng nhập chỉ gửi qua HTTPS (Secure)")
+    p.add_argument("--session-hours", type=float, default=8, metavar="GIỜ",
+                   help="phiên đăng nhập hết hạn sau chừng này giờ không dùng (mặc định 8)")
     p.set_defaults(func=cmd_serve)
 
     p = subparsers.add_parser("db", help="quản lý cơ sở dữ liệu của ứng dụng web (database)")
@@ -93,3 +129,6 @@ def register(subparsers: Any) -> None:
     u = dsub.add_parser("upgrade", help="nâng cấp cơ sở dữ liệu lên phiên bản mới nhất (migrate)")
     db_option(u)
     u.set_defaults(func=cmd_db_upgrade)
+    from scoring.cli.users import register_db_backup
+
+    register_db_backup(dsub)

@@ -49,21 +49,38 @@ def departments(s: Session) -> Sequence[Department]:
     return s.scalars(select(Department).order_by(Department.name)).all()
 
 
+def _insert_if_missing(s: Session, model: type, values: dict[str, object]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two uploads of the same file (or the first two of a criteria set)
+    committing at once must not fail on the unique key (seen under 50 concurrent clients on PostgreSQL)."""
+    name = s.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:
+        s.add(model(**values))
+        s.flush()
+        return
+    s.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 def criteria_set_for(s: Session, set_id: str, title: str, points_status: str) -> CriteriaSet:
     cs = s.scalar(select(CriteriaSet).where(CriteriaSet.set_id == set_id))
     if cs is None:
-        cs = CriteriaSet(set_id=set_id, title=title, points_status=points_status)
-        s.add(cs)
-        s.flush()
+        _insert_if_missing(s, CriteriaSet, {"set_id": set_id, "title": title, "points_status": points_status})
+        cs = s.scalar(select(CriteriaSet).where(CriteriaSet.set_id == set_id))
+    assert cs is not None
     return cs
 
 
 def file_row(s: Session, sha256: str, kind: str, size: int) -> StoredFile:
     row = s.get(StoredFile, sha256)
     if row is None:
-        row = StoredFile(sha256=sha256, kind=kind, size=size)
-        s.add(row)
-        s.flush()
+        from .models import utcnow
+
+        _insert_if_missing(s, StoredFile, {"sha256": sha256, "kind": kind, "size": size, "created_at": utcnow()})
+        row = s.get(StoredFile, sha256)
+    assert row is not None
     return row
 
 

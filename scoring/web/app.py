@@ -109,10 +109,14 @@ def create_app(config: WebConfig | None = None, store: Store | None = None) -> F
             "internal_error", f"lỗi nội bộ của parindex ({type(exc).__name__})",
             hint="máy chủ vẫn chạy; gửi thông báo này cho nhóm phát triển kèm tệp đã tải lên")])
 
+    from .auth import install as install_accounts
     from .views import api as api_views
     from .views import assessments, audit, history, home, lost, rounds, whatif
+    from .views import login, ranking, submit  # the province server's pages
 
-    for module in (home, assessments, lost, whatif, audit, rounds, history, api_views):
+    install_accounts(app, config, store)  # accounts, roles, isolation, audit: before the routes (see auth.py)
+
+    for module in (login, ranking, submit, home, assessments, lost, whatif, audit, rounds, history, api_views):
         app.include_router(module.router)
 
     @app.get("/healthz")

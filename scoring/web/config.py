@@ -19,6 +19,10 @@ class WebConfig:
     max_evidence_bytes: int = 20 * MB  # evidence workbook or YAML, mapping, procedures, peers, appraisal
     max_dossier_bytes: int = 500 * MB  # the one-stop system's dossier export
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)  # Host header values allowed besides loopback
+    # the province server (scoring/web/auth.py): sign-in required once an account exists or off loopback
+    require_accounts: bool = False
+    session_idle_hours: float = 8.0  # a session expires after this long without a request
+    https_proxy: bool = False  # TLS ends at a proxy in front: session cookies are Secure
 
     def allowed_hosts(self) -> set[str]:
         hosts = {"127.0.0.1", "localhost", "[::1]", "::1", *self.extra_hosts}

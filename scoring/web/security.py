@@ -73,6 +73,12 @@ def check_csrf(request: Request, form_token: str | None, allowed_hosts: set[str]
     origin = request.headers.get("origin")
     if origin and origin != "null" and host_name(urlsplit(origin).netloc) not in allowed_hosts:
         raise CsrfError("origin")
+    bound = getattr(request.state, "session_csrf", None)  # signed in (scoring/web/auth.py): the session's token
+    if bound:
+        sent = request.headers.get(CSRF_HEADER) or form_token
+        if not sent or not hmac.compare_digest(sent.encode(), bound.encode()):
+            raise CsrfError("session token")
+        return
     cookie = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER) or form_token
     if cookie:

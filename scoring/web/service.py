@@ -18,6 +18,7 @@ from typing import Any
 from scoring import api
 
 from ..store import queries as q
+from ..store.actor import visible_departments
 from ..store.db import Store
 from ..store.files import sniff
 from ..store.models import Appraisal, Assessment
@@ -190,7 +191,7 @@ class Service:
 
     def get(self, assessment_id: int) -> Assessment:
         with self.store.sessions() as s:
-            a = q.get_assessment(s, assessment_id)
+            a = q.get_assessment(s, assessment_id, visible_departments())
         if a is None:
             raise WebError(404, [api.Problem("not_found", f"không có bản đánh giá số {assessment_id}",
                                              subject=str(assessment_id), hint="mở Trang chủ để xem danh sách")])
@@ -218,12 +219,13 @@ class Service:
         with self.store.sessions() as s:
             if department:
                 dep = q.find_department(s, department)
-                return [] if dep is None else list(q.assessments(s, dep.id))
-            return list(q.assessments(s))
+                return [] if dep is None else list(q.assessments(s, dep.id, visible_departments()))
+            return list(q.assessments(s, department_ids=visible_departments()))
 
     def departments(self) -> list[Any]:
+        seen = visible_departments()
         with self.store.sessions() as s:
-            return list(q.departments(s))
+            return [d for d in q.departments(s) if seen is None or d.id in seen]
 
     # -------------------------------------------------------------- analysis
 
@@ -334,6 +336,7 @@ class Service:
     def history(self, department: str) -> tuple[Any, list[Assessment]]:
         with self.store.sessions() as s:
             dep = q.find_department(s, department)
-            if dep is None:
+            seen = visible_departments()
+            if dep is None or (seen is not None and dep.id not in seen):
                 return None, []
             return dep, q.history(s, dep.id)

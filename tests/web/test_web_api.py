@@ -383,10 +383,12 @@ def test_audit_names_the_yaml_line_or_the_workbook_cell(client, work: Path, monk
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "example.org"])
-def test_serve_refuses_other_hosts_until_accounts_exist(host: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--host", host]) == 2
+def test_serve_refuses_other_hosts_until_accounts_exist(host: str, capsys: pytest.CaptureFixture[str],
+                                                        tmp_path: Path) -> None:
+    assert main(["serve", "--host", host, "--db", str(tmp_path / "p.db")]) == 2
     err = capsys.readouterr().err
-    assert "host_needs_accounts" in err and "tài khoản" in err and "máy chủ cấp tỉnh" in err
+    assert "host_needs_accounts" in err and "tài khoản" in err and "parindex user add" in err
+    assert not (tmp_path / "p.db").exists()
     assert "Traceback" not in err
 
 

@@ -23,7 +23,8 @@ from scoring.web.service import Service, WebError
 
 LANG_SON = "so-tu-phap-lang-son-2025.yaml"
 TABLES = {"departments", "criteria_sets", "files", "assessments", "node_points", "appraisals", "appraisal_points",
-          "explanations", "scenarios", "alembic_version"}
+          "explanations", "scenarios", "alembic_version",
+          "users", "login_sessions", "submissions", "audit_log"}  # the province server's (0002)
 
 
 @pytest.fixture
@@ -41,10 +42,10 @@ def svc(store: Store) -> Service:
 def test_migrations_create_every_table_and_rerun_is_a_no_op(db_url: str, tmp_path: Path) -> None:
     store = Store.open(db_url, tmp_path / "files")  # an empty database: migrated on open
     assert set(store.tables()) == TABLES
-    assert current_revision(store.engine) == head_revision() == "0001"
+    assert current_revision(store.engine) == head_revision() == "0002"
     from scoring.store.db import migrate
 
-    assert migrate(store.engine) == "0001"
+    assert migrate(store.engine) == "0002"
     assert set(store.tables()) == TABLES
     store.close()
 
@@ -160,7 +161,7 @@ def test_scenarios_are_saved_exactly(svc: Service) -> None:
 
 def test_cli_db_upgrade_and_history(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--db", db_url]) == 0
-    assert "0001" in capsys.readouterr().err
+    assert head_revision() in capsys.readouterr().err
     assert main(["db", "upgrade", "--db", db_url]) == 0
     assert "mới nhất" in capsys.readouterr().err
     store = Store.open(db_url, tmp_path / "files")

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from scoring import api
 
 from ...store.queries import ROUNDS
+from ..province import own_rank
 from ..service import WebError
 from .common import form_with_csrf, render, service
 
@@ -53,7 +54,7 @@ def page_context(request: Request, assessment_id: int) -> dict[str, Any]:
     svc = service(request)
     a = svc.get(assessment_id)
     lo = svc.loaded(a)
-    rank = api.rank(lo.card, lo.peers) if lo.peers is not None else None
+    rank = api.rank(lo.card, lo.peers) if lo.peers is not None else own_rank(svc, a)  # no peers file: stored scores
     return {"a": a, "card": lo.card, "rank": rank, "round_title": ROUNDS.get(a.round, a.round)}
 
 

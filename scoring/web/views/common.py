@@ -53,7 +53,8 @@ env.globals.update(ROUNDS=ROUNDS, OUTCOME_VI=OUTCOME_VI, HTMX=HTMX)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    ctx = {"request": request, "csrf": getattr(request.state, "csrf", ""), "csrf_field": CSRF_FIELD, **context}
+    ctx = {"request": request, "csrf": getattr(request.state, "csrf", ""), "csrf_field": CSRF_FIELD,
+           "principal": getattr(request.state, "principal", None), **context}
     return HTMLResponse(env.get_template(name).render(ctx), status_code=status)
 
 

@@ -1,0 +1,186 @@
+"""Benchmark: the province server under load, on loopback only (targets: p95 < 500 ms for pages and what-if,
+zero 5xx, nothing lost).
+
+Run: .venv/bin/python benchmarks/bench_server.py [--clients 50] [--seconds 60] [--workers 2] [--departments 10]
+
+Starts a throw-away PostgreSQL (initdb/pg_ctl in a temp folder, as in the tests) and ``parindex serve
+--workers N`` on it, creates one clerk per client spread over D departments (each department's evidence is
+the Lạng Sơn sample under its own name), then runs C concurrent clients (asyncio + httpx) for S seconds.
+Each client signs in, then repeats: the scorecard page, a what-if through the API (a different value each
+time), every 5th round an upload, every 20th round a new sign-in. Reported per kind of request: count,
+p50, p95, max; errors (non-2xx, failed connections) and 5xx; then the stored assessments are counted in
+the database and compared with the successful uploads. Bounded: stops after S seconds, stops everything
+it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "server"))
+from pgserver import PgServer, free_port  # noqa: E402
+
+SAMPLE = ROOT / "sample_evidence" / "so-tu-phap-lang-son-2025.yaml"
+ORIGINAL = "department: Sở Tư pháp tỉnh Lạng Sơn"
+PASSWORD = "mat-khau-do-tai-benchmark"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def evidence_for(dep: int) -> bytes:
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert ORIGINAL in text
+    return text.replace(ORIGINAL, f"department: Sở Thử Nghiệm {dep:02d}").encode()
+
+
+def prepare(db: str, clients: int, departments: int) -> None:
+    from scoring.store import accounts as acc
+    from scoring.store import queries as q
+    from scoring.store.db import Store
+    from scoring.store.passwords import hash_password
+
+    store = Store.open(db)
+    hashed = hash_password(PASSWORD)
+    with store.sessions.begin() as s:
+        for i in range(clients):
+            dep = q.department_for(s, f"Sở Thử Nghiệm {i % departments:02d}")
+            acc.add_user(s, f"cv{i:02d}", "clerk", hashed, dep)
+    store.close()
+
+
+async def client(i: int, base: str, departments: int, until: float, times: dict[str, list[float]],
+                 errors: dict[str, list[str]], uploads: list[int]) -> None:
+    evidence = evidence_for(i % departments)
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+        async def timed(kind: str, coro: object) -> httpx.Response | None:
+            t0 = time.perf_counter()
+            try:
+                r = await coro  # type: ignore[misc]
+            except httpx.HTTPError as exc:
+                errors[kind].append(type(exc).__name__)
+                return None
+            times[kind].append((time.perf_counter() - t0) * 1000)
+            if not 200 <= r.status_code < 300:
+                errors[kind].append(str(r.status_code))
+            return r
+
+        async def sign_in() -> str | None:
+            c.cookies.clear()
+            r = await timed("đăng nhập (POST /api/login)",
+                            c.post("/api/login", json={"username": f"cv{i:02d}", "password": PASSWORD}))
+            return r.json()["csrf_token"] if r is not None and r.status_code == 200 else None
+
+        async def upload(token: str) -> int | None:
+            r = await timed("tải lên (POST /api/assessments)",
+                            c.post("/api/assessments", files={"evidence": ("tu-cham.yaml", evidence)},
+                                   headers={"X-CSRF-Token": token}))
+            if r is not None and r.status_code == 201:
+                uploads.append(1)
+                return int(r.json()["id"])
+            return None
+
+        token = await sign_in()
+        if token is None:
+            return
+        aid = await upload(token)
+        n = 0
+        while time.monotonic() < until and aid is not None:
+            n += 1
+            await timed("bảng điểm (GET /assessments/{id})", c.get(f"/assessments/{aid}"))
+            await timed("nếu … thì (POST …/whatif)",
+                        c.post(f"/api/assessments/{aid}/whatif", json={"set": {"3.4.1": f"{90 + (n % 10)}%"}},
+                               headers={"X-CSRF-Token": token}))
+            if n % 5 == 0:
+                aid = await upload(token) or aid
+            if n % 20 == 0:
+                token = await sign_in() or token
+
+
+def count_assessments(db: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        n = int(conn.execute(text("SELECT count(*) FROM assessments")).scalar() or 0)
+    engine.dispose()
+    return n
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--departments", type=int, default=10)
+    args = ap.parse_args()
+    pg = PgServer()
+    server: subprocess.Popen[bytes] | None = None
+    tmp = Path(tempfile.mkdtemp(prefix="parindex-bench-"))
+    try:
+        db = pg.new_database()
+        prepare(db, args.clients, args.departments)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([sys.executable, "-c", "import sys; from scoring.cli import main; sys.exit(main())",
+                                   "serve", "--db", db, "--port", str(port), "--workers", str(args.workers)],
+                                  env={**os.environ, "PARINDEX_DATA": str(tmp)}, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "wb"))
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        times: dict[str, list[float]] = defaultdict(list)
+        errors: dict[str, list[str]] = defaultdict(list)
+        uploads: list[int] = []
+        t0 = time.monotonic()
+
+        async def run() -> None:
+            until = time.monotonic() + args.seconds
+            await asyncio.gather(*(client(i, base, args.departments, until, times, errors, uploads)
+                                   for i in range(args.clients)))
+
+        asyncio.run(run())
+        wall = time.monotonic() - t0
+        total = sum(len(v) for v in times.values())
+        print(f"parindex province server: {args.clients} clients, {args.seconds:g} s, {args.workers} workers, "
+              f"PostgreSQL, {os.cpu_count()} cores; {total} requests in {wall:.1f} s ({total / wall:.1f}/s)")
+        for kind in sorted(times):
+            ms = times[kind]
+            print(f"  {kind:<38} n={len(ms):<6} p50 {statistics.median(ms):7.1f} ms  p95 {pct(ms, 95):7.1f} ms  "
+                  f"max {max(ms):7.1f} ms  errors {len(errors.get(kind, []))}")
+        all_errors = [e for v in errors.values() for e in v]
+        fivexx = [e for e in all_errors if e.startswith("5")]
+        print(f"  errors: {len(all_errors)} ({', '.join(sorted(set(all_errors))) or 'none'}); 5xx: {len(fivexx)}")
+        stored = count_assessments(db)
+        print(f"  stored assessments {stored} == successful uploads {len(uploads)}: {stored == len(uploads)}")
+        return 0 if stored == len(uploads) and not fivexx else 1
+    finally:
+        if server is not None and server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        pg.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The province view: every department's total, index, band and rank for a round, from the stored scores.
+
+Ranked by the index (chỉ số, % of the maximum, rounded to hundredths as every report shows it), highest
+first; equal indexes share a rank and the next rank is skipped (1, 2, 2, 4): the criteria sets state no
+tie-break rule, and the page says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ..store import province as pq
+from ..store.queries import ROUNDS
+
+TIES_NOTE = ("Các đơn vị có cùng chỉ số được xếp đồng hạng (ví dụ 1, 2, 2, 4): bộ tiêu chí không quy định "
+             "cách phân định khi bằng điểm.")
+
+
+@dataclass
+class RankRow:
+    department: str
+    department_id: int
+    assessment_id: int | None
+    points: Decimal | None
+    max_points: Decimal | None
+    percent: Decimal | None
+    band: str | None
+    rank: int | None = None
+    tied: bool = False
+    submitted: bool = False
+    source: str = ""  # where the points come from, in Vietnamese
+
+    def json(self) -> dict[str, Any]:
+        def num(d: Decimal | None) -> float | int | None:
+            return None if d is None else (int(d) if d == d.to_integral_value() else float(d))
+
+        return {"department": self.department, "assessment_id": self.assessment_id, "points": num(self.points),
+                "max_points": num(self.max_points), "percent": num(self.percent), "band": self.band,
+                "rank": self.rank, "tied": self.tied, "submitted": self.submitted, "source": self.source}
+
+
+def percent_of(points: Decimal, max_points: Decimal) -> Decimal | None:
+    if not max_points:
+        return None
+    return (points * 100 / max_points).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def assign_ranks(rows: list[RankRow]) -> list[RankRow]:
+    """Competition ranking by index, highest first; rows without an index come last, unranked."""
+    scored = sorted((r for r in rows if r.percent is not None), key=lambda r: (-r.percent, r.department))  # type: ignore[operator]
+    counts: dict[Decimal, int] = {}
+    for r in scored:
+        counts[r.percent] = counts.get(r.percent, 0) + 1  # type: ignore[index]
+    for i, r in enumerate(scored):
+        r.rank = next(j for j, x in enumerate(scored) if x.percent == r.percent) + 1
+        r.tied = counts[r.percent] > 1  # type: ignore[index]
+    return scored + sorted((r for r in rows if r.percent is None), key=lambda r: r.department)
+
+
+def ranking(service: Any, year: int, round: str) -> list[RankRow]:
+    with service.store.sessions() as s:
+        scores = pq.round_scores(s, year, round)
+    rows = []
+    for sc in scores:
+        a = sc.assessment
+        if a is None:
+            rows.append(RankRow(sc.department.name, sc.department.id, None, None, None, None, None,
+                                source="chưa có điểm vòng này"))
+            continue
+        if sc.appraisal is not None:
+            points, source = sc.appraisal.final_points, f"điểm thẩm định ({sc.appraisal.file_name})"
+        else:
+            points = a.points
+            source = "bản đã nộp" if sc.submitted else "bản tải lên mới nhất (chưa nộp)"
+        exact = points * 100 / a.max_points if a.max_points else None
+        band = service.bundle(a.criteria_set.set_id).criteria.band_of(exact) if sc.appraisal is not None else a.band
+        rows.append(RankRow(sc.department.name, sc.department.id, a.id, points, a.max_points,
+                            percent_of(points, a.max_points), band, submitted=sc.submitted, source=source))
+    return assign_ranks(rows)
+
+
+@dataclass(frozen=True)
+class OwnRank:
+    rank: int
+    of: int
+    tied_with: int
+    text: str
+
+
+def own_rank(service: Any, a: Any) -> OwnRank | None:
+    """This assessment's rank among the departments' stored scores of its year and round."""
+    pct = percent_of(a.points, a.max_points)
+    if pct is None:
+        return None
+    others = [r for r in ranking(service, a.year, a.round) if r.department_id != a.department_id and r.percent is not None]
+    rank = 1 + sum(1 for r in others if r.percent > pct)  # type: ignore[operator]
+    tied = sum(1 for r in others if r.percent == pct)
+    of = len(others) + 1
+    text = f"{rank}/{of}" + (f" (đồng hạng với {tied} đơn vị)" if tied else "")
+    text += f" – tính từ điểm đã lưu của {of} đơn vị, vòng {ROUNDS.get(a.round, a.round)} năm {a.year}"
+    return OwnRank(rank, of, tied, text)

@@ -1,0 +1,82 @@
+"""A throw-away PostgreSQL server for the province-server tests (Debian's binaries, initdb/pg_ctl in a temp
+folder, as the postgres user when running as root, on 127.0.0.1 and a free port) that can also be
+restarted: the web application's fixture only yields a URL, the fault tests need to restart the server."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PgServer:
+    def __init__(self) -> None:
+        bindir = pg_bin()
+        if bindir is None:
+            raise FileNotFoundError("initdb")
+        self.bin = bindir
+        self.tmp = Path(tempfile.mkdtemp(prefix="parindex-pg-"))
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            shutil.chown(self.tmp, "postgres", "postgres")
+        self.port = free_port()
+        self.data = self.tmp / "data"
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--locale=C.UTF-8", "--no-sync")
+        self.start()
+
+    def _run(self, tool: str, *args: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
+        subprocess.run([*prefix, str(self.bin / tool), *args], check=True, capture_output=True, timeout=60)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.tmp / "log"), "-w", "-t", "30", "-o",
+                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.tmp} -c fsync=off -c max_connections=200",
+                  "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def restart(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.tmp / "log"), "-m", "fast", "-w", "-t", "30", "restart", "-o",
+                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.tmp} -c fsync=off -c max_connections=200")
+
+    def new_database(self) -> str:
+        import psycopg
+
+        name = "t_" + uuid.uuid4().hex[:12]
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"{self.url}/{name}"
+
+    def close(self) -> None:
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
