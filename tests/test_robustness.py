@@ -557,10 +557,8 @@ def test_audit_and_explain_name_the_sheet_and_cell(work: Path, capsys: pytest.Ca
     assert any(r[1] == "1.5" and r[-1] == f"'Lĩnh vực 1'!{where}" for r in rows[1:])
 
 
-# ------------------------------------------------------------------ 7. dossier exports (the DuckDB rewrite's)
+# ------------------------------------------------------------------ 7. dossier exports
 
-DOSSIER_REWRITE = pytest.mark.xfail(reason="belongs to the dossier rewrite on DuckDB (scoring/inputs/dossiers); "
-                                           "found by the issue 15 corpus", strict=False)
 
 
 def _dossier_variant(w: Path, old: str, new: str) -> Path:
@@ -571,19 +569,19 @@ def _dossier_variant(w: Path, old: str, new: str) -> Path:
     return path
 
 
-@DOSSIER_REWRITE
+
 def test_a_dossier_id_of_spaces_is_refused(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     refused(capsys, "missing_value", "indicators", _dossier_variant(work, "", "   "), "--mapping", work / MAPPING.name)
 
 
-@DOSSIER_REWRITE
+
 def test_a_nul_byte_in_a_dossier_value_names_its_line(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = refused(capsys, "nul_byte", "indicators", _dossier_variant(work, "Phòng Hành", "Phòng\x00Hành"),
                   "--mapping", work / MAPPING.name)
     assert "UTF-16" not in err
 
 
-@DOSSIER_REWRITE
+
 def test_two_canonical_columns_mapped_to_one_header_are_refused(work: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     _replace(work, MAPPING.name, 'result_digitised: "Số hóa kết quả"', 'result_digitised: "Số hóa thành phần hồ sơ"')

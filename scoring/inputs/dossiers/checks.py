@@ -43,7 +43,7 @@ def _title(name: str) -> str:
 
 def checks(present: tuple[str, ...]) -> list[Check]:
     """Every check that applies to the columns present, in the order problems of one row are listed."""
-    out = [Check("missing_value", "dossier_id", "dossier_id = ''", "NULL",
+    out = [Check("missing_value", "dossier_id", "trim(dossier_id) = ''", "NULL",
                  lambda v, x: ("ô mã hồ sơ để trống (dossier id is blank)",
                                "mỗi hồ sơ phải có mã hồ sơ; bổ sung mã hoặc xóa dòng"))]
     for name in ("received_at", "due_at", "finished_at"):
@@ -69,7 +69,7 @@ def checks(present: tuple[str, ...]) -> list[Check]:
             continue
         k, raw = q(name + "__k"), q(name + "__raw")
         if spec.kind == "text":
-            out.append(Check("missing_value", name, f"{q(name)} = ''", "NULL",
+            out.append(Check("missing_value", name, f"trim({q(name)}) = ''", "NULL",
                              lambda v, x, t=spec.title.lower(): (f"ô {t} để trống", f"điền {t} cho hồ sơ")))
         elif spec.kind == "bool":
             out.append(Check("bad_boolean", name, f"{k} = {BAD}", raw,

@@ -226,43 +226,47 @@ def _table_mapping(data: Any, specs: dict[str, ColumnSpec], name: str, table: st
                    problems: ProblemList) -> TableMapping:
     out = TableMapping()
     if not isinstance(data, dict):
-        problems.add("not_a_mapping", f"'{table}' must be a mapping with 'columns:'", file=name, line=_line(data, table))
+        problems.add("not_a_mapping", f"mục '{table}' phải là một bảng có 'columns:' ('{table}' must be a mapping with 'columns:')", file=name, line=_line(data, table))
         return out
     for k, value in data.items():
         where = {"file": name, "line": _line(data, k), "subject": f"{table}.{k}"}
         if k not in _TABLE_KEYS:
-            problems.add("unknown_key", f"unknown key '{k}' under '{table}'", **where,
-                         hint=did_you_mean(str(k), _TABLE_KEYS) or f"known: {', '.join(_TABLE_KEYS)}")
+            problems.add("unknown_key", f"khóa '{k}' không có trong mục '{table}' (unknown key)", **where,
+                         hint=did_you_mean(str(k), _TABLE_KEYS) or f"các khóa dùng được: {', '.join(_TABLE_KEYS)}")
         elif k == "columns":
             if not isinstance(value, dict):
-                problems.add("not_a_mapping", "'columns' maps canonical names to the headers of the file", **where,
-                             hint="e.g. dossier_id: Mã hồ sơ")
+                problems.add("not_a_mapping", "'columns' ghép tên cột chuẩn với tiêu đề cột trong tệp ('columns' maps canonical names to headers)", **where,
+                             hint="ví dụ: dossier_id: Mã hồ sơ")
                 continue
             for canon, header in value.items():
                 w = {"file": name, "line": _line(value, canon), "subject": f"{table}.columns.{canon}"}
                 if canon not in specs:
-                    problems.add("unknown_column", f"'{canon}' is not a canonical column of the {table} table", **w,
-                                 hint=did_you_mean(str(canon), specs) or f"known: {', '.join(specs)}")
+                    problems.add("unknown_column", f"'{canon}' không phải tên cột chuẩn của bảng {table} (not a canonical column)", **w,
+                                 hint=did_you_mean(str(canon), specs) or f"các cột chuẩn: {', '.join(specs)}")
                 elif not isinstance(header, str) or not header.strip():
-                    problems.add("bad_header", f"the header for '{canon}' must be text", **w,
-                                 hint=f"write the column title exactly as in the export, e.g. {canon}: \"{specs[canon].title}\"")
+                    problems.add("bad_header", f"tiêu đề cột cho '{canon}' phải là chữ (the header must be text)", **w,
+                                 hint=f"ghi đúng tiêu đề cột như trong tệp xuất, ví dụ {canon}: \"{specs[canon].title}\"")
+                elif (same := next((c for c, h in out.columns.items() if key(h) == key(header)), None)) is not None:
+                    problems.add("duplicate_mapping", f"cột '{header}' đã được ghép cho '{same}'; hai cột chuẩn không thể "
+                                                      f"đọc cùng một cột (two canonical columns mapped to one header)", **w,
+                                 hint=f"sửa tiêu đề cột của '{canon}' hoặc '{same}' cho đúng cột trong tệp xuất")
                 else:
                     out.columns[canon] = nfc(header).strip()
         elif k == "values":
             if not isinstance(value, dict):
-                problems.add("not_a_mapping", "'values' maps a column to {cell text: value}", **where)
+                problems.add("not_a_mapping", "'values' ghép mỗi cột với {chữ trong ô: giá trị} ('values' maps a column to {cell text: value})", **where)
                 continue
             for canon, table_values in value.items():
                 w = {"file": name, "line": _line(value, canon), "subject": f"{table}.values.{canon}"}
                 spec = specs.get(canon)
                 if spec is None or spec.kind not in ("bool", "channel"):
                     choices = [c for c, s in specs.items() if s.kind in ("bool", "channel")]
-                    problems.add("unknown_column", f"values can be mapped for yes/no columns and 'channel', not '{canon}'",
-                                 **w, hint=did_you_mean(str(canon), choices) or f"one of: {', '.join(choices)}")
+                    problems.add("unknown_column", f"chỉ ghép giá trị được cho các cột có/không và 'channel', không cho '{canon}' (values can be mapped for yes/no columns and 'channel' only)",
+                                 **w, hint=did_you_mean(str(canon), choices) or f"một trong: {', '.join(choices)}")
                     continue
                 if not isinstance(table_values, dict):
-                    problems.add("not_a_mapping", f"values of '{canon}' map cell text to a value", **w,
-                                 hint="e.g. Trực tuyến: online")
+                    problems.add("not_a_mapping", f"giá trị của '{canon}' ghép chữ trong ô với một giá trị (values map cell text to a value)", **w,
+                                 hint="ví dụ: Trực tuyến: online")
                     continue
                 mapped: dict[str, str] = {}
                 for raw, target in table_values.items():
@@ -271,7 +275,7 @@ def _table_mapping(data: Any, specs: dict[str, ColumnSpec], name: str, table: st
                     ok = (target_text in CHANNELS) if spec.kind == "channel" else (target_text in _TRUE | _FALSE)
                     if not ok:
                         allowed = ", ".join(CHANNELS) if spec.kind == "channel" else "có/không (true/false)"
-                        problems.add("bad_value", f"'{raw}' maps to '{target}', which is not one of {allowed}", **lw)
+                        problems.add("bad_value", f"'{raw}' được ghép với '{target}', không phải một trong {allowed} (not an allowed value)", **lw)
                         continue
                     mapped[_bool_text(raw)] = target_text
                 out.values[canon] = mapped
@@ -279,12 +283,12 @@ def _table_mapping(data: Any, specs: dict[str, ColumnSpec], name: str, table: st
             out.sheet = str(value)
         elif k == "header_row":
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                problems.add("bad_value", f"header_row must be a row number from 1, not '{value}'", **where)
+                problems.add("bad_value", f"header_row phải là số dòng từ 1 trở lên, không phải '{value}' (header_row must be a row number)", **where)
             else:
                 out.header_row = value
         elif k == "delimiter":
             if value not in (",", ";", "\t", "|"):
-                problems.add("bad_value", f"delimiter '{value}' is not supported", **where, hint="use ',', ';', '|' or a tab")
+                problems.add("bad_value", f"dấu phân cách '{value}' không được hỗ trợ (delimiter not supported)", **where, hint="dùng ',', ';', '|' hoặc dấu tab")
             else:
                 out.delimiter = value
     return out

@@ -257,7 +257,14 @@ def csv_head(path: Path, tm: TableMapping, specs: dict[str, ColumnSpec], what: s
     if head[:4] == b"PAR1":
         raise InputError(Problem("wrong_format", "tệp là Parquet nhưng không có đuôi .parquet", file=name,
                                  hint="đổi đuôi tệp thành .parquet"))
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4096]:
+    sample = head[:4096]
+    if head[:2] not in (b"\xff\xfe", b"\xfe\xff") and 0 < sample.count(b"\x00") * 10 < len(sample):
+        # a few NUL bytes in UTF-8 text (UTF-16 has one in nearly every other byte): name the line
+        line = head[:head.index(b"\x00")].count(b"\n") + 1
+        raise InputError(Problem("nul_byte", f"dòng {line} chứa ký tự NUL (mã 0) (line {line} holds a NUL byte)",
+                                 file=name, line=line,
+                                 hint="xóa ký tự lạ trong ô đó (thường do chép từ phần mềm khác) rồi xuất lại"))
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in sample:
         raise InputError(Problem("bad_encoding", "tệp được lưu dạng UTF-16 (Unicode của Excel), không phải UTF-8 "
                                                  "(file is UTF-16, not UTF-8)", file=name, line=1,
                                  hint="trong Excel chọn Lưu dạng 'CSV UTF-8 (Comma delimited)'"))
