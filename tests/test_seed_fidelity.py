@@ -22,7 +22,8 @@ from scoring.core.rules import load_bundle
 from scoring.core.vector import VectorScorer, from_hundredths
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = Path("/work/shared/seeds")
+# the users' seed plans live in shared/ beside the repository (CI lays a copy there too)
+SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds")) if p.is_dir()), ROOT / "no-seeds")
 SAMPLES = ROOT / "sample_evidence"
 LS_2025, TQ_2025 = SAMPLES / "so-tu-phap-lang-son-2025.yaml", SAMPLES / "so-tu-phap-tuyen-quang-2025.yaml"
 BQL_2025, LS_2026 = SAMPLES / "bql-kkt-cua-khau-dong-dang-lang-son-2025.yaml", SAMPLES / "so-tu-phap-lang-son-2026.yaml"
