@@ -84,6 +84,11 @@ def _nodes(card: Any) -> list[q.NodeRow]:
                       "\n".join(e.text for e in n.evidence)) for n in card.nodes]
 
 
+#: assessments kept parsed and scored per worker process; a page of one not kept re-reads its stored
+#: files and scores again (~70 ms). A province's server has tens of departments, each a few rounds.
+LOADED_CACHE = 256
+
+
 class Service:
     def __init__(self, store: Store, config: WebConfig):
         self.store = store
@@ -152,7 +157,7 @@ class Service:
         with self._lock:
             self._loaded[assessment_id] = lo
             self._loaded.move_to_end(assessment_id)
-            while len(self._loaded) > 32:
+            while len(self._loaded) > LOADED_CACHE:
                 self._loaded.popitem(last=False)
 
     # -------------------------------------------------------------- assessments
