@@ -142,8 +142,9 @@ def check(criteria_dir: Path | str | None = None, rules_dir: Path | str | None =
         for r in bundle.rules.values():
             kinds[r.kind] = kinds.get(r.kind, 0) + 1
         summaries.append(f"{c.id}: {len(c.fields)} lĩnh vực, {len(c.walk())} mục, {len(bundle.rules)} tiêu chí được chấm, "
-                         f"{len(bundle.files)} tệp quy tắc, tổng {c.scale} điểm ({c.points_status}); "
-                         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+                         f"{len(bundle.files)} tệp quy tắc, tổng {c.scale} điểm "
+                         f"({'điểm minh họa' if c.points_status == 'illustrative' else 'điểm chính thức'}); "
+                         "loại quy tắc: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     return CheckReport(tuple(summaries), tuple(problems))
 
 
