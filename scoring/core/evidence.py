@@ -445,17 +445,20 @@ def load_evidence(path: Path | str) -> EvidenceFile:
     name = str(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         # Workbooks are an input format above the core: scoring.api.load_evidence reads both.
-        raise InputError(Problem("unsupported_format", "this function reads evidence from YAML only",
+        raise InputError(Problem("unsupported_format", "hàm này chỉ đọc tệp YAML (this function reads evidence from YAML only)",
                                  file=name, hint="use scoring.api.load_evidence for a workbook"))
     data = load_yaml(path, "evidence file")
     if not isinstance(data, dict):
-        raise InputError(Problem("not_a_mapping", "an evidence file is a mapping with 'department', 'year', 'evidence'",
-                                 file=name, line=1))
+        raise InputError(Problem("not_a_mapping", "đây không phải tệp tài liệu kiểm chứng: tệp phải có các mục "
+                                                  "'department', 'year', 'evidence' (an evidence file is a mapping with "
+                                                  "'department', 'year', 'evidence')", file=name, line=1,
+                                 hint="tải lên bảng tính đã điền từ mẫu của parindex (.xlsx) hoặc tệp .yaml tạo bằng "
+                                      "'parindex import-evidence'"))
     codes = data.get("evidence")
     if isinstance(codes, LineDict):
-        bad = [Problem("numeric_code", f"code {getattr(k, 'raw', k)} was read as a number",
+        bad = [Problem("numeric_code", f"mã {getattr(k, 'raw', k)} bị đọc thành một số (code read as a number)",
                        file=name, line=codes.line_of(k), subject=str(getattr(k, "raw", k)),
-                       hint=f"write it in quotes: \"{getattr(k, 'raw', k)}\"")
+                       hint=f"viết mã trong dấu ngoặc kép: \"{getattr(k, 'raw', k)}\"")
                for k in codes if not isinstance(k, str)]
         if bad:
             raise InputError(bad)
