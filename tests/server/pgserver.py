@@ -13,6 +13,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from pg_watchdog import end_watchdog, start_watchdog
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -45,6 +47,8 @@ class PgServer:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
         self.start()
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
+        self.watchdog = start_watchdog(self.bin / "pg_ctl", self.data, self.tmp, prefix)
 
     def _run(self, tool: str, *args: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
@@ -79,4 +83,5 @@ class PgServer:
             self.stop()
         except subprocess.CalledProcessError:
             pass
+        end_watchdog(self.watchdog)
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from pg_watchdog import end_watchdog, start_watchdog
 from webkit import IN_CI, make_client
 
 
@@ -63,11 +64,13 @@ def pg_server() -> Iterator[str]:
         "--no-sync")
     run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "log"), "-w", "-t", "30", "-o",
         f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off", "start")
+    watchdog = start_watchdog(bindir / "pg_ctl", data, tmp, prefix)
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
                        capture_output=True, timeout=60)
+        end_watchdog(watchdog)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
