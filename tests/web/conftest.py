@@ -7,34 +7,15 @@ stopped at the end. Without the binaries the PostgreSQL cases skip, except under
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pg_watchdog import end_watchdog, start_watchdog
+from pgserver import PgServer, pg_bin
 from webkit import IN_CI, make_client
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
 
 
 @pytest.fixture(scope="session")
@@ -44,34 +25,15 @@ def pg_server() -> Iterator[str]:
     if given:
         yield given.rstrip("/")
         return
-    bindir = _pg_bin()
-    if bindir is None:
+    if pg_bin() is None:
         if IN_CI:
             pytest.fail("CI=true but PostgreSQL (initdb) is not installed: the test session installs it under CI=true as root (tests/system_deps.py)")
         pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
-    tmp = Path(tempfile.mkdtemp(prefix="parindex-pg-"))
-    as_root = os.geteuid() == 0
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    if as_root:
-        shutil.chown(tmp, "postgres", "postgres")
-    port = _free_port()
-    data = tmp / "data"
-
-    def run(*cmd: str) -> None:
-        subprocess.run([*prefix, *cmd], check=True, capture_output=True, timeout=60)
-
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8",
-        "--no-sync")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "log"), "-w", "-t", "30", "-o",
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off", "start")
-    watchdog = start_watchdog(bindir / "pg_ctl", data, tmp, prefix)
+    server = PgServer()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        yield server.url
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, timeout=60)
-        end_watchdog(watchdog)
-        shutil.rmtree(tmp, ignore_errors=True)
+        server.close()
 
 
 def _new_pg_database(server: str, template: str | None = None) -> str:

@@ -1,6 +1,6 @@
-"""A throw-away PostgreSQL server for the province-server tests (Debian's binaries, initdb/pg_ctl in a temp
-folder, as the postgres user when running as root, on 127.0.0.1 and a free port) that can also be
-restarted: the web application's fixture only yields a URL, the fault tests need to restart the server."""
+"""A throw-away PostgreSQL server for the web and province-server tests (Debian's binaries, initdb/pg_ctl in
+a temp folder, as the postgres user when running as root, on 127.0.0.1 and a free port), which the fault
+tests can also restart. A watchdog stops it if the test run is killed."""
 
 from __future__ import annotations
 
