@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from .models import (Appraisal, AppraisalPoints, Assessment, CriteriaSet, Department, Explanation, NodePoints,
                      Scenario, StoredFile)
@@ -119,10 +119,20 @@ def add_assessment(s: Session, *, department: Department, criteria_set: Criteria
 
 def get_assessment(s: Session, assessment_id: int, department_ids: Sequence[int] | None = None) -> Assessment | None:
     """One assessment; ``department_ids`` (the province server's roles) limits what may be seen."""
-    q = select(Assessment).where(Assessment.id == assessment_id)
+    q = select(Assessment).where(Assessment.id == assessment_id).options(defer(Assessment.scorecard_json))
     if department_ids is not None:
         q = q.where(Assessment.department_id.in_(department_ids))
     return s.scalar(q)
+
+
+def scorecard_json(s: Session, assessment_id: int) -> str:
+    """The stored CLI JSON of one assessment (left out of ``get_assessment``: every page reads the record,
+    few need its scorecard text)."""
+    return str(s.scalar(select(Assessment.scorecard_json).where(Assessment.id == assessment_id)))
+
+
+def department_of(s: Session, assessment_id: int) -> int | None:
+    return s.scalar(select(Assessment.department_id).where(Assessment.id == assessment_id))
 
 
 def assessments(s: Session, department_id: int | None = None,

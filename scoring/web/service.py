@@ -206,6 +206,11 @@ class Service:
                                              subject=str(assessment_id), hint="mở Trang chủ để xem danh sách")])
         return a
 
+    def stored_json(self, assessment_id: int) -> str:
+        """The stored scorecard JSON (``get`` leaves it out); the caller has checked who may see it."""
+        with self.store.sessions() as s:
+            return q.scorecard_json(s, assessment_id)
+
     def loaded(self, a: Assessment) -> Loaded:
         with self._lock:
             lo = self._loaded.get(a.id)
@@ -256,7 +261,7 @@ class Service:
     def export(self, a: Assessment, fmt: str) -> str | bytes:
         lo = self.loaded(a)
         if fmt == "json":
-            return a.scorecard_json
+            return self.stored_json(a.id)
         return api.render_scorecard(lo.card, fmt)  # type: ignore[arg-type]
 
     def save_scenario(self, a: Assessment, name: str, sets: list[str], author: str | None = None) -> Any:
