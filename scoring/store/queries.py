@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from .models import (Appraisal, AppraisalPoints, Assessment, CriteriaSet, Department, Explanation, NodePoints,
@@ -109,11 +109,14 @@ def add_assessment(s: Session, *, department: Department, criteria_set: Criteria
                    max_points=max_points, percent=percent, band=band, scorecard_json=scorecard_json,
                    dossiers_sha=dossiers_sha, mapping_sha=mapping_sha, procedures_sha=procedures_sha,
                    peers_sha=peers_sha)
-    a.nodes = [NodePoints(position=i, code=n.code, level=n.level, title=n.title, points=n.points,
-                          max_points=n.max_points, outcome=n.outcome, evidence=n.evidence)
-               for i, n in enumerate(nodes)]
     s.add(a)
     s.flush()
+    # one executemany, not an ORM object per node: the rows are part of the assessment (neither audited
+    # nor checked one by one; the assessment's flush above ran those checks), same transaction
+    s.execute(insert(NodePoints), [
+        {"assessment_id": a.id, "position": i, "code": n.code, "level": n.level, "title": n.title,
+         "points": n.points, "max_points": n.max_points, "outcome": n.outcome, "evidence": n.evidence}
+        for i, n in enumerate(nodes)])
     return a
 
 
