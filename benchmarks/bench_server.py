@@ -9,7 +9,7 @@ Starts a throw-away PostgreSQL (initdb/pg_ctl in a temp folder, as in the tests)
 the Lạng Sơn sample under its own name), then runs C concurrent clients (asyncio + aiohttp, whose C parser
 leaves the 2 cores to the server; httpx took a quarter of the CPU) for S seconds.
 Each client signs in, then repeats: the scorecard page, a what-if through the API (a different value each
-time), every 5th round an upload, every 20th round a new sign-in. Reported per kind of request: count,
+time), every 5th round an upload (a different file each time), every 20th round a new sign-in. Reported per kind of request: count,
 p50, p95, max; errors (non-2xx, failed connections) and 5xx; then the stored assessments are counted in
 the database and compared with the successful uploads. Bounded: stops after S seconds, stops everything
 it started.
@@ -72,6 +72,7 @@ async def client(i: int, base: str, departments: int, until: float, think: float
     import aiohttp
 
     evidence = evidence_for(i % departments)
+    sent = [0]
     jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1 (an address, not a name)
     async with aiohttp.ClientSession(base_url=base, cookie_jar=jar,
                                      timeout=aiohttp.ClientTimeout(total=60)) as c:
@@ -99,7 +100,9 @@ async def client(i: int, base: str, departments: int, until: float, think: float
 
         async def upload(token: str) -> int | None:
             form = aiohttp.FormData()
-            form.add_field("evidence", evidence, filename="tu-cham.yaml", content_type="application/x-yaml")
+            sent[0] += 1  # every upload a different file (stored anew, not found by its hash)
+            body = evidence + f"# lần tải lên {sent[0]} của tài khoản cv{i:02d}\n".encode()
+            form.add_field("evidence", body, filename="tu-cham.yaml", content_type="application/x-yaml")
             r = await timed("tải lên (POST /api/assessments)", "POST", "/api/assessments", data=form,
                             headers={"X-CSRF-Token": token})
             if r is not None and r[0] == 201:
