@@ -79,6 +79,32 @@ class Cells:
         return len(self.ids)
 
 
+def arrow_ints(values: np.ndarray) -> Any:
+    """A numpy int32/int64 array as an Arrow array, zero-copy.
+
+    Built from buffers: ``pa.array`` on a list or a numpy array imports pandas (half a second of
+    start-up) to check whether it was given pandas objects.
+    """
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    kind = {np.dtype(np.int32): pa.int32(), np.dtype(np.int64): pa.int64()}[values.dtype]
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
+def arrow_strings(texts: list[str]) -> Any:
+    """Python strings as an Arrow string array (from buffers, see ``arrow_ints``)."""
+    import pyarrow as pa
+
+    encoded = [t.encode("utf-8") for t in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+    if offsets[-1] >= 2**31:
+        raise ValueError("more than 2 GiB of text")  # scenario files are at most 1 GiB
+    return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(offsets.astype(np.int32)),
+                                                            pa.py_buffer(b"".join(encoded))])
+
+
 def _has_quote(path: Path) -> bool:
     """True when the file has a double quote anywhere: only then can a cell hold a line break."""
     with path.open("rb") as handle:
@@ -117,8 +143,7 @@ def read_cells(path: Path, sep: str, width: int, columns: list[int], id_pos: int
         return _read_cells_duckdb(path, sep, width, columns, id_pos)  # it says what and where
     n = table.num_rows
     if n == 0:
-        return Cells(ScenarioIds(pa.array([], pa.string())), [], [], [])
-    back = np.arange(n - 1, -1, -1, dtype=np.int64)  # row numbers, last first (see _by_first_appearance)
+        return Cells(ScenarioIds(arrow_strings([])), [], [], [])
     by_pos: dict[int, tuple[np.ndarray, list[str], np.ndarray]] = {}
     for p in wanted:
         column = table.column(f"c{p}").unify_dictionaries()
@@ -126,7 +151,7 @@ def read_cells(path: Path, sep: str, width: int, columns: list[int], id_pos: int
         texts = chunks[0].dictionary.to_pylist() if chunks else []
         codes = np.concatenate([np.frombuffer(c.indices.buffers()[1], dtype=np.int32, count=len(c), offset=4 * c.offset)
                                 for c in chunks])
-        by_pos[p] = _by_first_appearance(codes, texts, back)
+        by_pos[p] = _by_first_appearance(codes, texts)
     if id_pos is not None:
         ids = _clean_ids(table.column(f"c{id_pos}").combine_chunks())
     else:
@@ -138,7 +163,7 @@ def read_cells(path: Path, sep: str, width: int, columns: list[int], id_pos: int
 def _row_numbers(n: int, start: int = 1) -> Any:
     import pyarrow as pa
 
-    return pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string())
+    return arrow_ints(np.arange(start, start + n, dtype=np.int64)).cast(pa.string())
 
 
 def _clean_ids(raw: Any) -> Any:
@@ -153,24 +178,35 @@ def _clean_ids(raw: Any) -> Any:
     plain = pcc.match_substring_regex(raw, r"^[!-~]$|^[!-~](?s:.*)[!-~]$")
     if pcc.all(plain).as_py() is not False:
         return raw
-    rows = np.flatnonzero(~np.asarray(plain, dtype=bool))
-    fixed = [x.strip() or str(int(i) + 1) for i, x in zip(rows, raw.take(pa.array(rows)).to_pylist())]
-    return pcc.replace_with_mask(raw, pcc.invert(plain), pa.array(fixed, pa.string()))
+    rows = pcc.indices_nonzero(pcc.invert(plain))
+    fixed = [x.strip() or str(i + 1) for i, x in zip(rows.to_pylist(), raw.take(rows).to_pylist())]
+    return pcc.replace_with_mask(raw, pcc.invert(plain), arrow_strings(fixed))
 
 
-def _by_first_appearance(codes: np.ndarray, texts: list[str], back: np.ndarray | None = None
-                         ) -> tuple[np.ndarray, list[str], np.ndarray]:
+def _by_first_appearance(codes: np.ndarray, texts: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Renumber a column's codes so that texts are numbered in order of first appearance; with each
-    text's first row. ``back`` is ``arange(n)[::-1]`` (shared by the columns of a file)."""
-    n = len(codes)
-    if back is None:
-        back = np.arange(n - 1, -1, -1, dtype=np.int64)
-    first = np.full(len(texts), n, dtype=np.int64)
-    first[codes[::-1]] = back  # the last write wins: each text's first row
+    text's first row. Texts no row uses are dropped.
+
+    The first rows are looked for in a growing prefix of the rows (a scenario file's few distinct
+    texts mostly appear early); the codes are rewritten only when the order differs.
+    """
+    n, k = len(codes), len(texts)
+    first = np.full(k, n, dtype=np.int64)
+    stop = 0
+    while stop < n:
+        start, stop = stop, min(n, max(4096, 4 * stop))
+        part = codes[start:stop]
+        mine = np.full(k, n, dtype=np.int64)
+        mine[part[::-1]] = np.arange(stop - 1, start - 1, -1, dtype=np.int64)  # the last write wins: the first
+        first = np.minimum(first, mine)
+        if np.all(first < n):
+            break
     order = np.argsort(first, kind="stable")
-    used = int(np.count_nonzero(first < n))  # a dictionary may hold texts no row uses
-    remap = np.empty(len(texts), dtype=np.int32)
-    remap[order] = np.arange(len(texts), dtype=np.int32)
+    used = int(np.count_nonzero(first < n))
+    if np.array_equal(order, np.arange(k)):
+        return codes.astype(np.int32, copy=False), texts[:used], first[:used]
+    remap = np.empty(k, dtype=np.int32)
+    remap[order] = np.arange(k, dtype=np.int32)
     return remap[codes], [texts[i] for i in order[:used]], first[order[:used]]
 
 
@@ -199,7 +235,7 @@ def _read_cells_duckdb(path: Path, sep: str, width: int, columns: list[int], id_
             found = con.execute(f"SELECT count(*){', ' + lists if lists else ''} FROM {rel}").fetchone()
             n, distinct = int(found[0]), [list(v) for v in found[1:]]
             if n == 0:
-                return Cells(ScenarioIds(pa.array([], pa.string())), [], [], [])
+                return Cells(ScenarioIds(arrow_strings([])), [], [], [])
             # pass 2: each cell as its number among them (ENUM codes), in file order
             for k, texts in enumerate(distinct):
                 con.execute(f"CREATE TYPE e{k} AS ENUM ({', '.join(_sql_text(t) for t in texts)})")
@@ -214,7 +250,7 @@ def _read_cells_duckdb(path: Path, sep: str, width: int, columns: list[int], id_
     by_pos = {p: _by_first_appearance(np.asarray(got[f"v{k}"]).astype(np.int32), texts)
               for k, (p, texts) in enumerate(zip(wanted, distinct))}
     if id_pos is not None:
-        ids = pa.array([x if x else str(i + 1) for i, x in enumerate(np.asarray(got["id"]).tolist())], pa.string())
+        ids = arrow_strings([x if x else str(i + 1) for i, x in enumerate(np.asarray(got["id"]).tolist())])
     else:
         ids = _row_numbers(n)
     return Cells(ScenarioIds(ids), [by_pos[p][0] for p in columns], [by_pos[p][1] for p in columns],
@@ -305,7 +341,7 @@ def write_csv(columns: list[OutColumn], rows: int, block: int = 1 << 20) -> byte
         texts = [csv_text(t) for t in c.texts] + [""]  # the last entry: an empty cell
         if k == last:
             texts = [t + "\n" for t in texts]
-        dictionaries.append(pa.array(texts, pa.string()))
+        dictionaries.append(arrow_strings(texts))
     for start in range(0, rows, block):
         stop = min(rows, start + block)
         cells = []
@@ -316,7 +352,7 @@ def write_csv(columns: list[OutColumn], rows: int, block: int = 1 << 20) -> byte
             assert c.codes is not None
             codes = c.codes[start:stop]
             codes = np.where(codes < 0, len(dictionaries[k]) - 1, codes).astype(np.int32)
-            cells.append(dictionaries[k].take(pa.array(codes)))
+            cells.append(dictionaries[k].take(arrow_ints(codes)))
         lines = pcc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
         if columns[last].strings is not None:  # the line break is not in the last column's texts
             lines = pcc.binary_join_element_wise(lines, pa.scalar("\n"), "")

@@ -689,11 +689,9 @@ def scenarios_csv_bytes(result: BatchResult, ids: Sequence[str], peers: PeerSet 
     """Output CSV (UTF-8 with BOM, for Excel): scenario, points, percent, one column per field (by
     code), and rank with peers. Each distinct number is formatted once, exactly, from hundredths;
     cells are quoted only where needed (scenario_files.write_csv)."""
-    import pyarrow as pa
+    from scoring.analysis.scenario_files import OutColumn, ScenarioIds, arrow_strings, number_column, write_csv
 
-    from scoring.analysis.scenario_files import OutColumn, ScenarioIds, number_column, write_csv
-
-    strings = ids.array if isinstance(ids, ScenarioIds) else pa.array(list(ids), pa.string())
+    strings = ids.array if isinstance(ids, ScenarioIds) else arrow_strings(list(ids))
     cols = [OutColumn("scenario", strings=strings), number_column("points", result.points),
             number_column("percent", result.percent, result.has_percent)]
     cols += [number_column(code, result.fields[:, k]) for k, code in enumerate(result.field_codes)]
