@@ -241,7 +241,7 @@ def _read_cells_duckdb(path: Path, sep: str, width: int, columns: list[int], id_
                 con.execute(f"CREATE TYPE e{k} AS ENUM ({', '.join(_sql_text(t) for t in texts)})")
             select = [f"enum_code(CAST(coalesce(c{p}, '') AS e{k})) AS v{k}" for k, p in enumerate(wanted)]
             if id_pos is not None:
-                select.append(f"trim(coalesce(c{id_pos}, '')) AS id")
+                select.append(f"coalesce(c{id_pos}, '') AS id")
             got = con.execute(f"SELECT {', '.join(select) or '0 AS none'} FROM {rel}").fetchnumpy()
         except duckdb.Error as exc:
             raise _csv_error(name, str(exc), width, sep) from None
@@ -250,7 +250,7 @@ def _read_cells_duckdb(path: Path, sep: str, width: int, columns: list[int], id_
     by_pos = {p: _by_first_appearance(np.asarray(got[f"v{k}"]).astype(np.int32), texts)
               for k, (p, texts) in enumerate(zip(wanted, distinct))}
     if id_pos is not None:
-        ids = arrow_strings([x if x else str(i + 1) for i, x in enumerate(np.asarray(got["id"]).tolist())])
+        ids = _clean_ids(arrow_strings(np.asarray(got["id"]).tolist()))  # as the pyarrow path (str.strip)
     else:
         ids = _row_numbers(n)
     return Cells(ScenarioIds(ids), [by_pos[p][0] for p in columns], [by_pos[p][1] for p in columns],
@@ -295,14 +295,15 @@ def csv_text(text: str) -> str:
 
 
 def _arrow_csv_texts(array: Any) -> Any:
-    """``csv_text`` over an Arrow string array, vectorised (the rows that need quotes are rare)."""
+    """``csv_text`` over an Arrow string array: the rows that need quotes (rare) are found vectorised
+    and go through ``csv_text`` itself."""
     import pyarrow.compute as pcc
 
-    needs = pcc.or_(pcc.match_substring_regex(array, r'[\n\r",#]'), pcc.equal(pcc.binary_length(array), 0))
+    needs = pcc.match_substring_regex(array, r'[\n\r",#]|^$')
     if not pcc.any(needs).as_py():
         return array
-    quoted = pcc.binary_join_element_wise('"', pcc.replace_substring(array, '"', '""'), '"', "")
-    return pcc.if_else(needs, quoted, array)
+    rows = pcc.indices_nonzero(needs)
+    return pcc.replace_with_mask(array, needs, arrow_strings([csv_text(x) for x in array.take(rows).to_pylist()]))
 
 
 @dataclass
@@ -328,11 +329,11 @@ def number_column(header: str, values: np.ndarray, mask: np.ndarray | None = Non
 def write_csv(columns: list[OutColumn], rows: int, block: int = 1 << 20) -> bytes:
     """The CSV as DuckDB's writer wrote it (header, ',' between cells, '\\n' after every row), with a
     UTF-8 BOM for Excel: each block of rows is joined into lines by pyarrow compute."""
-    import pyarrow as pa
     import pyarrow.compute as pcc
 
     pieces: list[Any] = [("\ufeff" + ",".join(csv_text(c.header) for c in columns) + "\n").encode("utf-8")]
     last = len(columns) - 1
+    comma, newline, nothing = arrow_strings([",", "\n", ""])  # scalars (a Python str would import pandas)
     dictionaries = []
     for k, c in enumerate(columns):
         if c.texts is None:
@@ -353,9 +354,9 @@ def write_csv(columns: list[OutColumn], rows: int, block: int = 1 << 20) -> byte
             codes = c.codes[start:stop]
             codes = np.where(codes < 0, len(dictionaries[k]) - 1, codes).astype(np.int32)
             cells.append(dictionaries[k].take(arrow_ints(codes)))
-        lines = pcc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
+        lines = pcc.binary_join_element_wise(*cells, comma) if len(cells) > 1 else cells[0]
         if columns[last].strings is not None:  # the line break is not in the last column's texts
-            lines = pcc.binary_join_element_wise(lines, pa.scalar("\n"), "")
+            lines = pcc.binary_join_element_wise(lines, newline, nothing)
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
         pieces.append(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
     return b"".join(pieces)
