@@ -32,7 +32,8 @@ Rule authors
     ``run_rule_tests``       a set's rule fixtures (rules/<set>/tests/*.yaml) run as pass/fail cases
 Rendering (text or bytes; JSON equal to the CLI's ``--format json``)
     ``render_scorecard``, ``render_explanation``, ``render_whatif``, ``render_plan``,
-    ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``, ``render_rule_tests``,
+    ``render_audit``, ``render_comparison``, ``render_indicators``, ``render_scenarios``, ``render_scenarios_bytes``,
+    ``render_rule_tests``,
     ``explanation_docx`` (the giải trình letter with the clerk's texts),
     and ``render`` / ``to_json`` that dispatch on the result's type.
 """
@@ -67,7 +68,7 @@ __all__ = [
     "export_workbook", "import_criteria",
     "import_workbook", "indicators", "load_assessment", "run_rule_tests", "load_bundle", "load_evidence", "load_peers", "plan",
     "rank", "render", "render_audit", "render_comparison", "render_explanation", "render_indicators",
-    "render_plan", "render_rule_tests", "render_scenarios", "render_scorecard", "render_whatif", "score", "simulate", "template",
+    "render_plan", "render_rule_tests", "render_scenarios", "render_scenarios_bytes", "render_scorecard", "render_whatif", "score", "simulate", "template",
     "to_json", "whatif",
 ]
 
@@ -289,7 +290,7 @@ class SimulationResult:
     """Every scenario's total, index and fields (``ids`` in file order), and the scoring time."""
 
     result: BatchResult
-    ids: list[str]
+    ids: Sequence[str]  # a list, or one Arrow array behind a sequence (scenario_files.ScenarioIds)
     seconds: float
 
 
@@ -496,6 +497,13 @@ def render_scenarios(result: SimulationResult, peers: PeerSet | None = None) -> 
     from scoring.analysis.simulate import scenarios_csv
 
     return scenarios_csv(result.result, result.ids, peers)
+
+
+def render_scenarios_bytes(result: SimulationResult, peers: PeerSet | None = None) -> bytes:
+    """``render_scenarios`` as the UTF-8 bytes of the file (no decoding and encoding of a large text)."""
+    from scoring.analysis.simulate import scenarios_csv_bytes
+
+    return scenarios_csv_bytes(result.result, result.ids, peers)
 
 
 def render_rule_tests(report: FixtureReport, fmt: Literal["table", "json"] = "table") -> str:

@@ -520,10 +520,11 @@ class Scenarios:
     """
 
     file: str
-    ids: list[str]
+    ids: Sequence[str]  # a list, or scenario_files.ScenarioIds (one Arrow array)
     groups: dict[str, list[tuple[str, str | None]]]  # code → [(column header, evidence name or None)]
     codes: dict[str, list[np.ndarray]] = field(default_factory=dict)  # code → per column, one int per row
     labels: dict[str, list[list[str]]] = field(default_factory=dict)  # code → per column, the distinct texts
+    firsts: dict[str, list[np.ndarray]] = field(default_factory=dict)  # code → per column, each text's first row
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -602,37 +603,41 @@ def read_scenarios(path: Path | str, bundle: Bundle) -> Scenarios:
     position = {col: i for i, col in enumerate(header)}
     from scoring.analysis.scenario_files import read_cells
 
-    ids, codes, labels = read_cells(path, sep, len(header), [position[c] for _, c in used],
-                                     position.get(id_col) if id_col is not None else None)
-    if not ids:
+    cells = read_cells(path, sep, len(header), [position[c] for _, c in used],
+                       position.get(id_col) if id_col is not None else None)
+    if not len(cells):
         raise InputError(Problem("no_scenarios", "tệp có dòng tiêu đề nhưng chưa có kịch bản nào "
                                  "(the file has a header but no scenario rows)", file=name, line=2,
                                  hint="mỗi dòng sau tiêu đề là một kịch bản"))
-    out_codes: dict[str, list[np.ndarray]] = {}
-    out_labels: dict[str, list[list[str]]] = {}
-    for (code, _), c, lab in zip(used, codes, labels):
-        out_codes.setdefault(code, []).append(c)
-        out_labels.setdefault(code, []).append(lab)
-    return Scenarios(name, ids, groups, out_codes, out_labels)
+    out = Scenarios(name, cells.ids, groups)
+    for (code, _), c, lab, first in zip(used, cells.codes, cells.labels, cells.firsts):
+        out.codes.setdefault(code, []).append(c)
+        out.labels.setdefault(code, []).append(lab)
+        out.firsts.setdefault(code, []).append(first)
+    return out
 
 
-def _factorize(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _factorize(columns: list[np.ndarray], firsts: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each row's index among the distinct combinations of cells (numbered in order of first
-    appearance), and the first row of each. One column's codes are that already."""
-    import pandas as pd
+    appearance), and the first row of each. One column's codes are that already (its first rows
+    given or found)."""
+    from scoring.analysis.scenario_files import factorize_bounded
 
     if len(columns) == 1:
-        key = columns[0].astype(np.int64)
+        key = columns[0]
+        if firsts is not None:
+            return key, firsts[0]
     else:
         key = np.zeros(len(columns[0]), dtype=np.int64)
-        for col in columns:
-            key = key * (int(col.max()) + 1) + col.astype(np.int64)
-            key = pd.factorize(key)[0].astype(np.int64)
+        for col in columns:  # combined, renumbered after each column so that the key stays small
+            key = factorize_bounded(key * (int(col.max()) + 1) + col.astype(np.int64))[0].astype(np.int64)
     count = int(key.max()) + 1
-    first = np.empty(count, dtype=np.int64)
-    rows = np.arange(len(key), dtype=np.int64)
-    first[key[::-1]] = rows[::-1]  # the last write wins: the first row of each combination
-    return key.astype(np.int32), first
+    first = np.full(count, len(key), dtype=np.int64)
+    first[key[::-1]] = np.arange(len(key) - 1, -1, -1, dtype=np.int64)  # the last write wins: each first row
+    order = np.argsort(first, kind="stable")  # number the combinations in order of first appearance
+    remap = np.empty(count, dtype=np.int32)
+    remap[order] = np.arange(count, dtype=np.int32)
+    return remap[key], first[order]
 
 
 def batch_pools(scorer: VectorScorer, ev: EvidenceFile, scenarios: Scenarios
@@ -642,7 +647,7 @@ def batch_pools(scorer: VectorScorer, ev: EvidenceFile, scenarios: Scenarios
     problems: list[Problem] = []
     extra = 0
     for code, cols in scenarios.groups.items():
-        idx, first = _factorize(scenarios.codes[code])
+        idx, first = _factorize(scenarios.codes[code], scenarios.firsts.get(code))
         entries: list[dict[str | None, str] | None] = []
         for row in first:
             override = {ev_name: scenarios.cell(code, k, row) for k, (_, ev_name) in enumerate(cols)
@@ -675,55 +680,37 @@ def run_scenarios(bundle: Bundle, ev: EvidenceFile, scenarios: Scenarios,
     return scorer.score(pools, len(scenarios), bonus=base.total.bonus, penalty=base.total.penalty)
 
 
-def scenarios_csv(result: BatchResult, ids: list[str], peers: PeerSet | None = None) -> str:
-    """Output CSV: scenario, points, percent, one column per field (by code), and rank with peers.
+def scenarios_csv(result: BatchResult, ids: Sequence[str], peers: PeerSet | None = None) -> str:
+    """Output CSV as text (see ``scenarios_csv_bytes``)."""
+    return scenarios_csv_bytes(result, ids, peers).decode("utf-8")
 
-    Written by DuckDB's CSV writer from categorical columns (each distinct text once): quotes only
-    where needed, as the csv module does.
-    """
-    import tempfile
 
-    import duckdb
-    import pandas as pd
+def scenarios_csv_bytes(result: BatchResult, ids: Sequence[str], peers: PeerSet | None = None) -> bytes:
+    """Output CSV (UTF-8 with BOM, for Excel): scenario, points, percent, one column per field (by
+    code), and rank with peers. Each distinct number is formatted once, exactly, from hundredths;
+    cells are quoted only where needed (scenario_files.write_csv)."""
+    from scoring.analysis.scenario_files import OutColumn, ScenarioIds, arrow_strings, number_column, write_csv
 
-    from scoring.analysis.scenario_files import _column
-
-    cols: dict[str, Any] = {"scenario": pd.Series(ids, dtype=object), "points": _column(result.points),
-                            "percent": _column(result.percent, result.has_percent)}
-    for k, code in enumerate(result.field_codes):
-        cols[code] = _column(result.fields[:, k])
+    strings = ids.array if isinstance(ids, ScenarioIds) else arrow_strings(list(ids))
+    cols = [OutColumn("scenario", strings=strings), number_column("points", result.points),
+            number_column("percent", result.percent, result.has_percent)]
+    cols += [number_column(code, result.fields[:, k]) for k, code in enumerate(result.field_codes)]
     if peers is not None:
-        ranks = batch_ranks(result, peers)
-        codes, uniques = pd.factorize(pd.Series(ranks, dtype=object).replace("", None), use_na_sentinel=True)
-        cols["rank"] = pd.Categorical.from_codes(codes, categories=list(uniques)) if len(uniques) else \
-            pd.Categorical([None] * len(ranks))
-    frame = pd.DataFrame(cols)
-    with tempfile.TemporaryDirectory(prefix="parindex-simulate-") as tmp:
-        out = Path(tmp) / "out.csv"
-        con = duckdb.connect(":memory:")
-        try:
-            con.execute("SET enable_progress_bar = false")
-            con.register("scenario_results", frame)
-            con.execute(f"COPY (SELECT * FROM scenario_results) TO '{out}' (HEADER, DELIMITER ',')")
-        finally:
-            con.close()
-        return "\ufeff" + out.read_bytes().decode("utf-8")  # as written: no newline translation
+        codes, texts = batch_ranks(result, peers)
+        cols.append(OutColumn("rank", codes, texts))
+    return write_csv(cols, len(result))
 
 
-def batch_ranks(result: BatchResult, peers: PeerSet) -> list[str]:
-    """'5/15' for every scenario (ties share a rank, as rank_of); empty where the index is undefined."""
+def batch_ranks(result: BatchResult, peers: PeerSet) -> tuple[np.ndarray, list[str]]:
+    """'5/15' for every scenario (ties share a rank, as rank_of), as codes into texts (each distinct
+    value ranked once); −1 where the index is undefined."""
+    from scoring.analysis.scenario_files import factorize_bounded
+
     peer_values = [Fraction(p.value) for p in peers.peers]
     own = result.percent if peers.measure == "percent" else result.points
     of = len(peer_values) + 1
-    out = []
-    cache: dict[int, str] = {}
-    for v, has in zip(own.tolist(), result.has_percent.tolist()):
-        if peers.measure == "percent" and not has:
-            out.append("")
-            continue
-        s = cache.get(v)
-        if s is None:
-            mine = Fraction(v, 100)
-            s = cache[v] = f"{1 + sum(1 for x in peer_values if x > mine)}/{of}"
-        out.append(s)
-    return out
+    codes, uniques = factorize_bounded(own)
+    texts = [f"{1 + sum(1 for x in peer_values if x > Fraction(int(v), 100))}/{of}" for v in uniques]
+    if peers.measure == "percent":
+        codes = np.where(result.has_percent, codes, -1).astype(np.int32)
+    return codes, texts

@@ -20,12 +20,13 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from scoring.api import render_scenarios, simulate
+    from scoring.api import render_scenarios_bytes, simulate
 
     bundle, ev = load_evidence_and_bundle(args, args.evidence)
     peers = peers_for(args, ev)
     result = simulate(bundle, ev, args.scenarios)
-    emit(render_scenarios(result, peers), args.output, inputs(args, "scenarios", "peers"), fmt="csv")
+    data = render_scenarios_bytes(result, peers)
+    emit(data if args.output else data.decode("utf-8"), args.output, inputs(args, "scenarios", "peers"), fmt="csv")
     count = f"{len(result.ids):,}".replace(",", ".")
     seconds = f"{result.seconds:.2f}".replace(".", ",")
     sys.stderr.write(f"Đã chấm {count} kịch bản trong {seconds} giây.\n")
