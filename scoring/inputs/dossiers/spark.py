@@ -107,13 +107,7 @@ def _log_tail(path: Path, lines: int = 5) -> str:
 def _jvm_output_to(log: Path) -> Iterator[None]:
     """While the JVM is launched, file descriptors 1 and 2 point at ``log``: the JVM inherits them (its
     warnings and progress bars go there for its whole life); this process gets its own back after."""
-    import sys
-
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
+    # (nothing in this process writes during the launch; what Python buffered before stays in its buffer)
     saved = []
     with open(log, "ab") as handle:
         try:
@@ -184,8 +178,11 @@ def spark_session(master: str | None = None, *, shuffle_partitions: int | None =
                .config("spark.executor.extraJavaOptions", "-Dlog4j2.level=error")
                .config("spark.local.dir", str(folder))
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 8))
                .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+    if shuffle_partitions or master.startswith("local"):
+        # the groups are few (units, procedures) and partially aggregated before the shuffle: Spark's
+        # 200 partitions cost more than they bring on one machine; a cluster keeps its own setting
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions or 8))
     spark = None
     process = None
     try:
