@@ -229,7 +229,7 @@ def _working_days_use_the_calendar(run: sp.SparkRun, exports: dict[str, Path]) -
 def _every_statement_runs(run: sp.SparkRun, exports: dict[str, Path]) -> None:
     table = read_dossiers(exports["canonical"])
     try:
-        sp._hand_over(run, table, "raw")
+        sp._hand_over(run, table, "raw", via="arrow")  # as for a cluster (the cases above went by Parquet)
         run.spark.sql(f"SELECT * FROM {sp.spark_deadline_relation(run, 'raw', table.deadlines)}"
                       ).createOrReplaceTempView("d")
         sp._catalogue(run, read_procedures(exports["canonical-procedures"]))

@@ -2,7 +2,8 @@
 
 The export is read, mapped, converted and checked by DuckDB exactly as for the default engine
 (compute.read_dossiers: one definition of the value spellings and the bad-row checks). The canonical
-typed table (the rows that count) is then handed to Spark as Arrow batches, and Spark SQL runs the
+typed table (the rows that count) is then handed to Spark (as Parquet in a private folder for a local
+session, as Arrow batches through the driver for a cluster), and Spark SQL runs the
 compiled definitions over it: the effective deadline (calendar days by ``date_add``, working days
 through a calendar table joined as compute.py does it in DuckDB), the flags (``flags_sql``), the
 counts and indicators (``indicator_sql``), the groups of ``--by`` and the procedure catalogue, all
@@ -36,6 +37,7 @@ from .compute import (Catalogue, DossierTable, Indicator, Result, _deadline_rela
                       read_dossiers, read_procedures)
 from .definitions import Definitions, deadline_sql, definitions, flags_sql, indicator_sql, predicate_sql
 from .mapping import COLUMNS, Period, fmt_int, load_mapping, parse_period
+from .reader import lit
 
 DEFAULT_MASTER = "local[*]"
 INSTALL_HINT = "cài thêm phần Spark: pip install 'parindex[spark]' (hoặc chạy với --engine duckdb, mặc định)"
@@ -128,6 +130,7 @@ class SparkRun:
     spark: Any
     master: str
     log: Path
+    folder: Path  # private, removed with the session: the log, Spark's scratch space, the handed-over rows
     process: Any = None  # the JVM (subprocess.Popen) this process started, if it did
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
@@ -200,7 +203,7 @@ def spark_session(master: str | None = None, *, shuffle_partitions: int | None =
         gateway = SparkContext._gateway
         process = getattr(gateway, "proc", None)
         spark.sparkContext.setLogLevel("ERROR")
-        yield SparkRun(spark, master, log, process)
+        yield SparkRun(spark, master, log, folder, process)
     finally:
         _stop(spark, process)
         shutil.rmtree(folder, ignore_errors=True)
@@ -216,6 +219,8 @@ def _stop(spark: Any, process: Any) -> None:
     except Exception:  # noqa: BLE001 - a JVM that already died is stopped
         pass
     gateway = SparkContext._gateway
+    if process is None:  # the session failed to start after the JVM was launched
+        process = getattr(gateway, "proc", None)
     if gateway is not None:
         try:
             gateway.shutdown()
@@ -294,12 +299,25 @@ def compiled_sql(defs: Definitions, start: dt.date, end: dt.date, present: set[s
 # ------------------------------------------------------------------ computing
 
 
-def _hand_over(run: SparkRun, table: DossierTable, name: str = "d") -> None:
-    """The canonical typed rows that count (DuckDB's view ``d``), as a Spark temporary view."""
+def _hand_over(run: SparkRun, table: DossierTable, name: str = "d", via: str | None = None) -> None:
+    """The canonical typed rows that count (DuckDB's view ``d``), as a Spark temporary view.
+
+    Local session: DuckDB writes them as Parquet into the session's private folder and Spark reads
+    that (its vectorised, parallel reader: 20× faster to query than a local relation built from
+    Arrow, measured on 300 000 rows). A cluster's executors cannot read that folder: the rows go
+    as Arrow batches through the driver, cached once on the executors.
+    """
     cols = ", ".join(f'"{c}"' for c in COLUMNS if c in table.columns)
-    rel = table.engine.con.sql(f"SELECT _k, {cols} FROM d")
-    arrow = (getattr(rel, "to_arrow_table", None) or rel.arrow)()  # DuckDB 1.4 renamed arrow()
-    run.spark.createDataFrame(arrow).createOrReplaceTempView(name)
+    query = f"SELECT _k, {cols} FROM d"
+    if (via or ("parquet" if run.master.startswith("local") else "arrow")) == "parquet":
+        target = run.folder / f"{name}-{next(_views)}.parquet"
+        table.engine.execute(f"COPY ({query}) TO {lit(str(target))} (FORMAT PARQUET)")
+        frame = run.spark.read.parquet(str(target))
+    else:
+        rel = table.engine.con.sql(query)
+        arrow = (getattr(rel, "to_arrow_table", None) or rel.arrow)()  # DuckDB 1.4 renamed arrow()
+        frame = run.spark.createDataFrame(arrow).persist()
+    frame.createOrReplaceTempView(name)
 
 
 def _catalogue(run: SparkRun, catalogue: Catalogue) -> None:
