@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -316,7 +317,9 @@ def _hand_over(run: SparkRun, table: DossierTable, name: str = "d", via: str | N
     else:
         rel = table.engine.con.sql(query)
         arrow = (getattr(rel, "to_arrow_table", None) or rel.arrow)()  # DuckDB 1.4 renamed arrow()
-        frame = run.spark.createDataFrame(arrow).persist()
+        with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3 (not used on this path) on stderr
+            warnings.simplefilter("ignore", FutureWarning)
+            frame = run.spark.createDataFrame(arrow).persist()
     frame.createOrReplaceTempView(name)
 
 
