@@ -259,11 +259,22 @@ def rank(card: Scorecard, peers: PeerSet) -> Rank | None:
     return rank_for_card(card, peers)
 
 
-def indicators(inputs: DossierInputs, progress: Callable[[float], None] | None = None) -> IndicatorResult:
+def indicators(inputs: DossierInputs, progress: Callable[[float], None] | None = None,
+               engine: Literal["duckdb", "spark"] = "duckdb", spark_master: str | None = None) -> IndicatorResult:
     """Counts and exact rates from a dossier export (``inputs.period`` or the latest year in it).
 
     ``progress`` is called with a percentage while a large export is read (a front-end shows it).
+    ``engine="spark"`` runs the same definitions on Spark SQL (the optional extra ``parindex[spark]``):
+    a local session, or the cluster ``spark_master`` names (``spark://host:7077``, ``yarn``); the
+    session is stopped before this returns. The result is the same either way (``result.engine`` says which).
     """
+    if engine == "spark":
+        from scoring.inputs.dossiers.spark import load_indicators_spark
+
+        return load_indicators_spark(inputs, progress=progress, master=spark_master)
+    if spark_master:
+        raise InputError(Problem("spark_master_without_spark", "--spark-master chỉ dùng với --engine spark",
+                                 subject="--spark-master", hint="thêm --engine spark hoặc bỏ --spark-master"))
     from scoring.inputs.dossiers import load_indicators
 
     return load_indicators(inputs, progress=progress)

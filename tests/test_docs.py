@@ -55,7 +55,7 @@ CORE_MODULES = tuple(str(p.relative_to(ROOT / "scoring").with_suffix("")) for p 
 #: each under "Checks with no example" instead of running one
 INTERNAL_ONLY = {"analysis/plan": {"plan_not_verified", "group_not_independent", "solver_timeout"},
                  "core/vector": {"bad_condition"}, "cli/users": {"backup_damaged"},
-                 "inputs/dossiers/definitions": {"bad_predicate"}}
+                 "inputs/dossiers/definitions": {"bad_predicate"}, "inputs/dossiers/spark": {"spark_failed"}}
 #: codes that pydantic emits (through scoring.yamlio.pydantic_problems) and docs/errors.md documents
 PYDANTIC_CODES = ("extra_forbidden", "missing", "value_error", "literal_error", "greater_than_equal",
                   "too_short", "int_parsing", "string_type", "string_pattern_mismatch", "bool_parsing")

@@ -79,7 +79,8 @@ def test_the_same_predicates_give_spark_sql() -> None:
     sql = defs_mod.predicate_sql(defs, "counted and supplement_requests > 1", YEAR.start, YEAR.end,
                                  column=lambda c: f"`{c}`")
     assert sql == "(`counted` AND (`supplement_requests` > 1))"
-    assert defs_mod.deadline_sql("spark", "calendar", False) == 'date_add("due_at", "paused_days")'
+    # backticks: "due_at" would be a string literal in Spark SQL; date_add takes an INT count
+    assert defs_mod.deadline_sql("spark", "calendar", False) == "date_add(`due_at`, CAST(`paused_days` AS INT))"
 
 
 # ------------------------------------------------------------------ deadlines and working days

@@ -61,7 +61,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     got: list[int] = []
     try:
         with stop_cleanly() as got:
-            result = indicators(inputs, progress=progress)
+            result = indicators(inputs, progress=progress, engine=args.engine, spark_master=args.spark_master)
             if got:
                 raise KeyboardInterrupt
     except KeyboardInterrupt:
@@ -96,6 +96,12 @@ def register(subparsers: Any) -> None:
                                                         "hồ sơ tiếp nhận gần nhất (assessment period)")
     p.add_argument("--by", choices=("unit", "procedure"), help="tính thêm theo từng đơn vị (unit) hoặc từng thủ tục "
                                                                "(procedure)")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="máy tính toán: duckdb (mặc định, trong máy này) hoặc spark (cần pip install "
+                        "'parindex[spark]' và Java 17; cùng định nghĩa chỉ số, cùng kết quả) (engine)")
+    p.add_argument("--spark-master", metavar="URL",
+                   help="với --engine spark: cụm Spark để chạy, ví dụ spark://may-chu:7077 hoặc yarn; mặc định "
+                        "local[*] (phiên Spark trong máy này) (Spark master)")
     add_output_options(p, ("table", "json", "csv"))
     p.add_argument("--skip-bad-rows", action="store_true", help="bỏ qua các dòng lỗi (và liệt kê chúng) thay vì dừng "
                                                                 "(leave bad rows out)")

@@ -248,6 +248,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     catalogue: Catalogue | None = None
     view: str = "f"  # the relation with the flags, in the table's engine
+    engine: str = "duckdb"  # which engine computed the indicators ("spark": spark.py)
+    master: str | None = None  # the Spark master, for engine "spark"
 
     def _loss_where(self, name: str) -> str:
         spec = definitions().indicators[name]

@@ -274,9 +274,9 @@ def deadline_sql(engine: str, mode: str, includes_pauses: bool) -> str:
     provides the column "deadline" itself; this covers the two calendar cases.
     """
     if includes_pauses:
-        return '"due_at"'
-    if engine == "spark":
-        return 'date_add("due_at", "paused_days")'
+        return "`due_at`" if engine == "spark" else '"due_at"'
+    if engine == "spark":  # Spark's date_add takes an INT count; "..." is a string literal in Spark SQL
+        return "date_add(`due_at`, CAST(`paused_days` AS INT))"
     return '("due_at" + "paused_days")'
 
 

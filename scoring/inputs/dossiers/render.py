@@ -27,6 +27,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "skipped_rows": t.skipped_rows,
         "problems": [p.to_dict() for p in t.problems] if t.skipped_rows else [],
         "notes": result.notes,
+        "engine": result.engine,  # "duckdb" or "spark" (added by issue 10; the keys above are unchanged)
     }
     if result.by:
         data["by"] = {"dimension": result.by, "groups": {
@@ -62,6 +63,8 @@ def render_table(result: Result) -> str:
                f"{fmt_int(c['counted'])} hồ sơ được tính, trong đó {fmt_int(c['late'])} trễ hạn và "
                f"{fmt_int(c['unfinished'])} chưa giải quyết xong cuối kỳ.",
              ""]
+    if result.engine == "spark":
+        lines.insert(-1, f"Tính bằng: Spark SQL (master {result.master})")
     lines += _table_lines(result.indicators, result.unavailable)
     for note in result.notes:
         lines.append(f"Lưu ý: {note}")
