@@ -173,7 +173,27 @@ def convert_sql(sources: dict[str, str], values: dict[str, dict[str, str]],
         outer.append(f"CASE WHEN {' OR '.join(odd)} THEN [{raws}] END AS _odd")
     else:
         outer.append("CAST(NULL AS VARCHAR[]) AS _odd")
+    outer.append(f"coalesce({suspect_sql(sources, odd)}, true) AS _suspect")
     return ", ".join(outer), ", ".join(inner), convertible
+
+
+def suspect_sql(sources: dict[str, str], odd: list[str]) -> str:
+    """A condition over the typed columns that holds for every row some check of checks.py could
+    find bad, duplicates aside (and for a few clean rows: a cell starting with a space): computed in
+    the conversion's own scan, so that a clean file needs no scan of its own for the checks."""
+    conds = list(odd)
+    for name in sources:
+        kind = COLUMNS[name].kind
+        if kind in ("id", "text"):  # blank after trimming: it starts with a space, or is empty
+            n = q(name)
+            conds.append(f"NOT (ascii({n}) > 32 AND ascii({n}) <> 160)")
+    for name in ("received_at", "due_at"):
+        if name in sources:
+            conds.append(f"{q(name)} IS NULL")
+    for name in ("due_at", "finished_at"):
+        if name in sources and "received_at" in sources:
+            conds.append(f"coalesce({q(name)} < {q('received_at')}, false)")
+    return "(" + " OR ".join(conds) + ")" if conds else "false"
 
 
 _SQL_TYPE = {"date": "DATE", "count": "INTEGER", "bool": "BOOLEAN", "channel": "VARCHAR"}
