@@ -328,6 +328,22 @@ def test_the_rows_marked_suspect_cover_every_check(tmp_path: Path, monkeypatch: 
     assert d.read_dossiers(path, skip_bad_rows=True).id_list() == ["A1", "B14", " A9", "C1"]
 
 
+def test_progress_is_reported_while_a_statement_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB tracks progress only with its progress bar on (else -1): the engine turns it on, without
+    DuckDB's own printing, for the statements a front-end watches, and off again."""
+    reader = importlib.import_module("scoring.inputs.dossiers.reader")
+    monkeypatch.setattr(reader, "PROGRESS_EVERY", 0.02)
+    engine = reader.Engine()
+    try:
+        got: list[float] = []
+        engine.execute("CREATE TEMP TABLE x AS SELECT (i * 7919) % 10000019 AS v FROM range(4000000) r(i) ORDER BY v",
+                       progress=got.append)
+        assert got and all(0 <= p <= 100 for p in got) and max(got) > 0
+        assert engine.rows("SELECT current_setting('enable_progress_bar')") == [(False,)]
+    finally:
+        engine.close()
+
+
 def test_xlsx_formula_without_a_cached_value_is_an_error(tmp_path: Path) -> None:
     import openpyxl
 

@@ -36,6 +36,7 @@ XLSX = (".xlsx", ".xlsm")
 PARQUET = (".parquet", ".pq")
 CSV_BUFFER = 4 << 20  # bytes per CSV read buffer: DuckDB's default (16 MB) held 50 MB more at the peak, no faster
 PROGRESS_MIN_BYTES = 100 * 1024 * 1024  # about 400 000 rows: shorter reads finish before a line would help
+PROGRESS_EVERY = 0.5  # seconds between two progress calls
 
 
 # ------------------------------------------------------------------ the connection
@@ -101,7 +102,7 @@ class Engine:
         done = threading.Event()
 
         def watch() -> None:
-            while not done.wait(0.5):
+            while not done.wait(PROGRESS_EVERY):
                 try:
                     value = self.con.query_progress()
                 except Exception:  # noqa: BLE001 - progress is best effort
@@ -109,6 +110,10 @@ class Engine:
                 if value is not None and value >= 0:
                     progress(float(value))
 
+        # DuckDB tracks a query's progress only while its progress bar is on (query_progress() is -1
+        # otherwise); its own printing stays off: the front-end draws the line
+        self.con.execute("SET enable_progress_bar = true")
+        self.con.execute("SET enable_progress_bar_print = false")
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
@@ -116,6 +121,7 @@ class Engine:
         finally:
             done.set()
             watcher.join()
+            self.con.execute("SET enable_progress_bar = false")
 
     def rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         return self.execute(sql, params).fetchall()
