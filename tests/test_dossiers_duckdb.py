@@ -199,6 +199,21 @@ def test_decomposed_vietnamese_spellings_read_as_composed(tmp_path: Path) -> Non
     assert list(table.frame["withdrawn"]) == [True] and list(table.frame["unit"]) == ["Phòng Hành chính"]
 
 
+def test_a_unit_first_seen_after_the_sample_is_kept(tmp_path: Path) -> None:
+    """Units and procedure codes are stored as ENUM codes made from the first rows; a value first
+    seen later (or one that NFC changes) is kept all the same."""
+    import unicodedata
+
+    rows = [cells(dossier_id=f"A{i}") for i in range(2100)]
+    rows += [cells(dossier_id="B1", unit="Phòng B", procedure_code="P9"),
+             cells(dossier_id="B2", unit=unicodedata.normalize("NFD", "Phòng Hành chính"))]
+    table = d.read_dossiers(write(tmp_path / "x.csv", *rows))
+    result = d.compute(table, YEAR, by="unit")
+    assert {u: g["on_time"].denominator for u, g in result.groups.items()} == {
+        "Phòng A": 2100, "Phòng B": 1, "Phòng Hành chính": 1}
+    assert list(table.frame["procedure_code"])[-2:] == ["P9", "P1"]
+
+
 # ------------------------------------------------------------------ bad files
 
 
@@ -389,15 +404,17 @@ def test_xlsx_formula_with_a_cached_value_is_read(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ interrupted runs, processes
 
 
-def test_no_worker_process_and_no_temporary_folder_left(tmp_path: Path) -> None:
+def test_no_worker_process_and_no_temporary_folder_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    before = set(Path(tempfile.gettempdir()).glob("parindex-duckdb-*"))
+    tmp = tmp_path / "tmp"  # a private temporary folder: other processes' engines come and go in /tmp
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     kids = set(_children())  # other tests of the session may have started some (servers, browsers)
     table = d.read_dossiers(write(tmp_path / "a.csv", GOOD))
-    assert len(table) == 1
+    assert len(table) == 1 and list(tmp.glob("parindex-duckdb-*"))
     table.close()
-    assert set(Path(tempfile.gettempdir()).glob("parindex-duckdb-*")) == before
+    assert not list(tmp.iterdir())
     children = Path(f"/proc/{os.getpid()}/task")
     assert children.exists()  # DuckDB runs in this process: threads, never child processes
     assert set(_children()) <= kids

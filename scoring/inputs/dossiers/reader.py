@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...core.errors import InputError, Problem, did_you_mean
-from .convert import convert_sql, fix_leftovers, lit, q, sample_spellings
+from .convert import convert_sql, fix_leftovers, lit, q, sample_enums, sample_spellings
 from .mapping import COLUMNS, ColumnSpec, TableMapping, key, nfc, scalar_text
 
 HEADER_SEARCH = 20  # rows searched for the header when the mapping does not say which row it is
@@ -423,11 +423,14 @@ def convert(engine: Engine, relation: str, sources: dict[str, str], values: dict
             progress: Callable[[float], None] | None = None, extra: str = "") -> None:
     """The table ``t`` from ``relation`` (canonical name → its raw text column in ``sources``)."""
     quoted = {n: q(c) for n, c in sources.items()}
-    outer, inner, convertible = convert_sql(quoted, values, sample_spellings(engine, relation, quoted))
+    texts = tuple(c for c in sources if COLUMNS[c].kind == "text")
+    sample = sample_spellings(engine, relation, quoted)
+    enums = sample_enums(engine, sample, texts)
+    outer, inner, convertible = convert_sql(quoted, values, sample, enums)
     engine.execute(f"CREATE OR REPLACE TEMP TABLE t AS SELECT {outer}{extra} FROM (SELECT {inner}{extra} FROM {relation})",
                    progress=progress)
     engine.convertible = convertible
-    fix_leftovers(engine, convertible, values, tuple(c for c in sources if COLUMNS[c].kind == "text"))
+    fix_leftovers(engine, convertible, values, texts, enums)
 
 
 def _load_csv(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[float], None] | None) -> Loaded:
