@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import mmap
 import os
 import shutil
 import tempfile
@@ -37,6 +36,11 @@ PARQUET = (".parquet", ".pq")
 CSV_BUFFER = 4 << 20  # bytes per CSV read buffer: DuckDB's default (16 MB) held 50 MB more at the peak, no faster
 PROGRESS_MIN_BYTES = 100 * 1024 * 1024  # about 400 000 rows: shorter reads finish before a line would help
 PROGRESS_EVERY = 0.5  # seconds between two progress calls
+#: DuckDB's memory for one run (its buffer manager: the dossier table, hash tables, read buffers); past it,
+#: the table's blocks and large hash tables spill into the engine's private temporary folder. The dossier
+#: table takes about 100 bytes a row, so up to about 2 M rows stay in memory; a national file streams
+#: through the folder instead of needing its size in RAM (10 M rows: 1,7 GB resident without a limit).
+MEMORY_LIMIT = os.environ.get("PARINDEX_DUCKDB_MEMORY", "256MB")
 
 
 # ------------------------------------------------------------------ the connection
@@ -72,7 +76,7 @@ class Engine:
 
         self.tmp = tempfile.mkdtemp(prefix="parindex-duckdb-")
         self.convertible: list[str] = []  # the columns whose leftover cells t._odd holds, in order
-        self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp})
+        self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp, "memory_limit": MEMORY_LIMIT})
         self.con.execute("SET enable_progress_bar = false")
         self._finalizer = weakref.finalize(self, _cleanup, self.con, self.tmp)
         _ENGINES.add(self)
@@ -346,36 +350,55 @@ class RowNumbers:
 
 
 def _empty_lines(path: Path, head: CsvHead, rows: int, rejected: list[int]) -> list[int]:
-    """Rows of the empty lines after the header (DuckDB skips them; a spreadsheet shows them)."""
+    """Rows of the empty lines after the header (DuckDB skips them; a spreadsheet shows them).
+
+    Read in blocks (a whole-file map or slice of a 10 M-row export would hold gigabytes); the
+    line numbers are counted in a second pass, only when there are empty lines.
+    """
     size = path.stat().st_size
     if size <= head.offset:
         return []
-    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        found: list[int] = []
-        for pattern in (b"\n\n", b"\n\r\n"):
-            pos = data.find(pattern, max(head.offset - 1, 0))
-            while pos >= 0:
-                found.append(pos + 1)  # where the empty line starts
-                pos = data.find(pattern, pos + 1)
-        if head.offset < size and data[head.offset: head.offset + 1] in (b"\n", b"\r") and head.offset not in found:
-            found.append(head.offset)
-        found = sorted(set(p for p in found if p >= head.offset))
+    found: set[int] = set()  # byte offsets where an empty line starts
+    newlines = 0
+    last = b""
+    with open(path, "rb") as handle:
+        handle.seek(head.offset)
+        pos, tail = head.offset, b""
+        while True:
+            block = handle.read(EMPTY_LINE_BLOCK)
+            if not block:
+                break
+            if pos == head.offset and block[:1] in (b"\n", b"\r"):
+                found.add(head.offset)
+            buf, base = tail + block, pos - len(tail)
+            for pattern in (b"\n\n", b"\n\r\n"):
+                i = buf.find(pattern)
+                while i >= 0:
+                    if base + i + 1 >= head.offset:
+                        found.add(base + i + 1)
+                    i = buf.find(pattern, i + 1)
+            newlines += block.count(b"\n")
+            last = block[-1:]
+            pos += len(block)
+            tail = buf[-2:]
         if not found:
             return []
-        newlines = data[head.offset:].count(b"\n")
-        ends_open = data[size - 1: size] != b"\n"
-        lines = newlines + (1 if ends_open else 0)
-        trailing = 0  # empty lines at the very end are not records of any kind
+        lines = newlines + (1 if last != b"\n" else 0)
         if lines != rows + len(found) + len(rejected):
             return _empty_records_slow(path, head)
         out = []
-        line, last = head.first_row, head.offset
-        for p in found:
-            line += data[last:p].count(b"\n")
-            last = p
+        line, at = head.first_row, head.offset
+        handle.seek(head.offset)
+        for p in sorted(found):
+            while at < p:
+                chunk = handle.read(min(EMPTY_LINE_BLOCK, p - at))
+                line += chunk.count(b"\n")
+                at += len(chunk)
             out.append(line)
-        del trailing
         return out
+
+
+EMPTY_LINE_BLOCK = 16 << 20
 
 
 def _empty_records_slow(path: Path, head: CsvHead) -> list[int]:
