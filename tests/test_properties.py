@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -253,3 +255,51 @@ def test_total_is_independent_of_evidence_order(data: st.DataObject) -> None:
     shuffled = dict(data.draw(st.permutations(list(leaves.items()))))
     a, b = score(BUNDLE, evidence(leaves)), score(BUNDLE, evidence(shuffled))
     assert [(n.code, n.points, n.max_points) for n in a.nodes] == [(n.code, n.points, n.max_points) for n in b.nodes]
+
+
+# ------------------------------------------------------------------ what-if from the scorecard it starts from
+
+TRIED = ["không phát sinh", "na", "0%", "49,9%", "50%", "80%", "97,99%", "98%", "100%", "0", "1", "3", "có",
+         "không", "15/03/2025", "31/12/2025", "mức 1", "mức 3", "88,5", "abc"]
+
+
+def _outcome(f: Any) -> Any:
+    from scoring.core.errors import ParindexError
+
+    try:
+        return f()
+    except ParindexError as exc:
+        return [(p.code, p.subject, p.message) for p in exc.problems]
+
+
+@SETTINGS
+@given(st.data())
+def test_what_if_from_the_base_scorecard_equals_scoring_again(data: st.DataObject) -> None:
+    """``score(…, base=card)`` re-measures only what the tried values touch; it must give exactly
+    the scorecard (or the problems) of scoring the whole evidence again, "không phát sinh" moves
+    of points between siblings included."""
+    from scoring.core.engine import overrides_from
+
+    ev = evidence(draw_evidence(data, ["ok", "ok", "na", "missing"]))
+    moving = [c for c, r in BUNDLE.rules.items() if r.rule.not_applicable.policy in ("exclude", "redistribute")]
+    assert moving, "the bundled set has leaves whose 'không phát sinh' moves points"
+    leaf = st.one_of(st.sampled_from(CODES), st.sampled_from(moving))  # often one that moves points
+    codes = data.draw(st.lists(leaf, min_size=1, max_size=3, unique=True), label="tried leaves")
+    sets = [f"{c}={data.draw(st.sampled_from(TRIED), label=c)}" for c in codes]
+    overrides = overrides_from(sets)
+    base = score(BUNDLE, ev)
+    assert _outcome(lambda: score(BUNDLE, ev, overrides, base=base)) == _outcome(lambda: score(BUNDLE, ev, overrides))
+
+
+@pytest.mark.parametrize("sets", [["3.4.3=không phát sinh"], ["3.4.3=80%"], ["7.3.4=na", "1.1=có"], ["3.4.1=90%"]])
+@pytest.mark.parametrize("sample", ["so-tu-phap-lang-son-2025.yaml", "bql-kkt-cua-khau-dong-dang-lang-son-2025.yaml"])
+def test_what_if_from_the_base_scorecard_on_the_samples(sample: str, sets: list[str]) -> None:
+    from scoring.core.engine import overrides_from
+    from scoring.core.evidence import load_evidence
+
+    ev = load_evidence(Path(__file__).parent.parent / "sample_evidence" / sample)
+    overrides = overrides_from(sets)
+    base = score(BUNDLE, ev)
+    full = _outcome(lambda: score(BUNDLE, ev, overrides))
+    assert _outcome(lambda: score(BUNDLE, ev, overrides, base=base)) == full
+    assert full != base, "the tried values change the scorecard"

@@ -362,7 +362,7 @@ def whatif(bundle: Bundle, ev: EvidenceFile, sets: Sequence[str], peers: PeerSet
                                  hint="ví dụ parindex whatif TỆP --set 7.3.4=60%"))
     if before is None:
         before = score(bundle, ev)
-    after = score(bundle, ev, overrides)
+    after = score(bundle, ev, overrides, base=before)
     return compare_cards(before, after, overrides, peers)
 
 

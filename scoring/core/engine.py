@@ -436,8 +436,14 @@ def _level(code: str) -> Literal["field", "criterion", "sub_criterion"]:
 
 
 def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, strict: bool = True,
-          evaluator: Any = None) -> Scorecard:
-    """Score one department's evidence. Raises InputError listing every evidence problem."""
+          evaluator: Any = None, base: Scorecard | None = None) -> Scorecard:
+    """Score one department's evidence. Raises InputError listing every evidence problem.
+
+    ``base``: this evidence's own scorecard (same bundle, no overrides) when the caller has it, as a
+    what-if does: then only the overridden leaves, and leaves whose maximum the "không phát sinh"
+    policies move, are measured and evaluated again; every other leaf's result is the base's. The
+    scorecard is the same as without ``base`` (a property test checks it).
+    """
     cset: CriteriaSet = bundle.criteria
     index = cset.index()
     problems = ProblemList()
@@ -465,8 +471,11 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
             problems.add("unknown_code", f"--set: không có tiêu chí thành phần '{code}' (no sub-criterion '{code}')", file="--set", subject=code,
                          hint=did_you_mean(code, bundle.rules) or "use a leaf code such as 3.4.1")
 
+    reused = _reusable(bundle, ev, overrides, strict, base)
     measures: dict[str, Measure] = {}
     for code, rule in bundle.rules.items():
+        if code in reused:
+            continue
         leaf_problems = ProblemList()
         measures[code] = measure_leaf(rule, ev.evidence.get(code), ev, overrides.get(code), leaf_problems)
         for p in leaf_problems.problems:
@@ -497,11 +506,18 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
     fired: dict[str, Branch] = (evaluator or evaluator_for(bundle)).evaluate(ok)
 
     # effective maxima after "không phát sinh" policies
-    eff_max = effective_maxima(bundle, {code: m.status for code, m in measures.items()})
+    eff_max = effective_maxima(bundle, {**{code: _status_of(n) for code, n in reused.items()},
+                                        **{code: m.status for code, m in measures.items()}})
+    moved = [code for code, n in reused.items() if n.max_points != norm(eff_max[code])]
+    if moved:  # a tried value changed a "không phát sinh" status: these leaves' maxima moved too
+        return score(bundle, ev, overrides, strict, evaluator)
 
     unit = terms(ev.unit_kind, ev.department)
     results: dict[str, NodeResult] = {}
     for code, rule in bundle.rules.items():
+        if code in reused:
+            results[code] = reused[code]
+            continue
         results[code] = _leaf_result(cset, index[code], rule, measures[code], fired.get(code), eff_max[code],
                                      unit.noun)
         if ev.cells.get(code):  # evidence read from a workbook: say where, in its terms
@@ -552,6 +568,23 @@ def score(bundle: Bundle, ev: EvidenceFile, overrides: Overrides | None = None, 
                      nodes=tuple(results[n.code] for n in cset.walk()), total=total,
                      bonus_items=tuple(claims["bonus"]), penalty_items=tuple(claims["penalty"]),
                      warnings=tuple(warnings), overrides=shown_overrides, unit_kind=unit.kind)
+
+
+def _reusable(bundle: Bundle, ev: EvidenceFile, overrides: Overrides, strict: bool,
+              base: Scorecard | None) -> dict[str, NodeResult]:
+    """The leaves of ``base`` that scoring again with ``overrides`` would give unchanged (see ``score``)."""
+    if base is None or not strict or base.overrides or base.criteria_set != bundle.criteria.id \
+            or base.evidence_file != ev.file:
+        return {}
+    leaves = {n.code: n for n in base.nodes if n.is_leaf}
+    if leaves.keys() != bundle.rules.keys():
+        return {}
+    return {code: n for code, n in leaves.items() if code not in overrides}
+
+
+def _status_of(n: NodeResult) -> str:
+    """What ``effective_maxima`` needs of a scored leaf: did it not arise ("không phát sinh")?"""
+    return "not_applicable" if n.not_applicable_policy is not None else "ok"
 
 
 def _pct(points: Decimal, max_points: Decimal) -> Decimal | None:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, defer, selectinload
 
 from .models import (Appraisal, AppraisalPoints, Assessment, CriteriaSet, Department, Explanation, NodePoints,
                      Scenario, StoredFile)
@@ -109,20 +109,33 @@ def add_assessment(s: Session, *, department: Department, criteria_set: Criteria
                    max_points=max_points, percent=percent, band=band, scorecard_json=scorecard_json,
                    dossiers_sha=dossiers_sha, mapping_sha=mapping_sha, procedures_sha=procedures_sha,
                    peers_sha=peers_sha)
-    a.nodes = [NodePoints(position=i, code=n.code, level=n.level, title=n.title, points=n.points,
-                          max_points=n.max_points, outcome=n.outcome, evidence=n.evidence)
-               for i, n in enumerate(nodes)]
     s.add(a)
     s.flush()
+    # one executemany, not an ORM object per node: the rows are part of the assessment (neither audited
+    # nor checked one by one; the assessment's flush above ran those checks), same transaction
+    s.execute(insert(NodePoints), [
+        {"assessment_id": a.id, "position": i, "code": n.code, "level": n.level, "title": n.title,
+         "points": n.points, "max_points": n.max_points, "outcome": n.outcome, "evidence": n.evidence}
+        for i, n in enumerate(nodes)])
     return a
 
 
 def get_assessment(s: Session, assessment_id: int, department_ids: Sequence[int] | None = None) -> Assessment | None:
     """One assessment; ``department_ids`` (the province server's roles) limits what may be seen."""
-    q = select(Assessment).where(Assessment.id == assessment_id)
+    q = select(Assessment).where(Assessment.id == assessment_id).options(defer(Assessment.scorecard_json))
     if department_ids is not None:
         q = q.where(Assessment.department_id.in_(department_ids))
     return s.scalar(q)
+
+
+def scorecard_json(s: Session, assessment_id: int) -> str:
+    """The stored CLI JSON of one assessment (left out of ``get_assessment``: every page reads the record,
+    few need its scorecard text)."""
+    return str(s.scalar(select(Assessment.scorecard_json).where(Assessment.id == assessment_id)))
+
+
+def department_of(s: Session, assessment_id: int) -> int | None:
+    return s.scalar(select(Assessment.department_id).where(Assessment.id == assessment_id))
 
 
 def assessments(s: Session, department_id: int | None = None,

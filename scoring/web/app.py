@@ -10,7 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scoring import api
 
@@ -22,6 +24,40 @@ from .service import Service, WebError
 
 HERE = Path(__file__).parent
 log = logging.getLogger("parindex.web")
+
+
+class CsrfCookie:
+    """The CSRF cookie of pages without a session, and the security headers of every answer (plain ASGI:
+    Starlette's BaseHTTPMiddleware costs a task group per request)."""
+
+    HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+               (b"referrer-policy", b"same-origin")]
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = Request(scope).cookies.get(CSRF_COOKIE)
+        scope.setdefault("state", {})["csrf"] = token or new_token()
+        path = scope["path"]
+        set_cookie = not token and not path.startswith(("/static/", "/api/", "/healthz"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if set_cookie:
+                    cookie = Response()
+                    cookie.set_cookie(CSRF_COOKIE, scope["state"]["csrf"], httponly=True, samesite="strict", path="/")
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+                for name, value in self.HEADERS:
+                    if name.decode() not in headers:
+                        headers[name.decode()] = value.decode()
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _mb(n: int) -> str:
@@ -39,17 +75,7 @@ def create_app(config: WebConfig | None = None, store: Store | None = None) -> F
     app.state.allowed_hosts = allowed
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    @app.middleware("http")
-    async def csrf_cookie(request: Request, call_next: Any) -> Response:
-        token = request.cookies.get(CSRF_COOKIE)
-        request.state.csrf = token or new_token()
-        response: Response = await call_next(request)
-        if not token and not request.url.path.startswith(("/static/", "/api/", "/healthz")):
-            response.set_cookie(CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", path="/")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(CsrfCookie)
 
     def answer(request: Request, status: int, problems: list[api.Problem]) -> Response:
         if request.url.path.startswith("/api/") or request.url.path == "/healthz":

@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..store import accounts as acc
 from ..store import audit
+from ..store import queries as q
 from ..store.actor import Actor, current, visible_departments  # noqa: F401  (visible_departments: the pages' filter)
 from ..store.actor import reset as _reset_actor
 from ..store.actor import use as _use_actor
@@ -180,6 +181,7 @@ class Accounts:
         self.config = config
         self.idle = dt.timedelta(hours=config.session_idle_hours)
         self._required = config.require_accounts or not is_loopback(config.host)
+        self._departments: dict[int, int] = {}  # assessment id → its department (see department_of)
 
     # accounts are never deleted, so once one exists sign-in is required for good
     def required(self) -> bool:
@@ -241,9 +243,16 @@ class Accounts:
                                                              subject=acc.user_key(p.username), address=p.address)])
 
     def department_of(self, assessment_id: int) -> int | None:
-        with self.store.sessions() as s:
-            a = s.get(Assessment, assessment_id)
-            return a.department_id if a is not None else None
+        """An assessment's department never changes: kept once read (every request of a page asks)."""
+        dep = self._departments.get(assessment_id)
+        if dep is None:
+            with self.store.sessions() as s:
+                dep = q.department_of(s, assessment_id)
+            if dep is not None:
+                if len(self._departments) > 100_000:
+                    self._departments.clear()
+                self._departments[assessment_id] = dep
+        return dep
 
     def submission(self, assessment_id: int) -> acc.Submission | None:
         with self.store.sessions() as s:

@@ -7,7 +7,8 @@ tie-break rule, and the page says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -16,6 +17,9 @@ from ..store.queries import ROUNDS
 
 TIES_NOTE = ("Các đơn vị có cùng chỉ số được xếp đồng hạng (ví dụ 1, 2, 2, 4): bộ tiêu chí không quy định "
              "cách phân định khi bằng điểm.")
+
+
+_CACHE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -60,7 +64,15 @@ def assign_ranks(rows: list[RankRow]) -> list[RankRow]:
 
 
 def ranking(service: Any, year: int, round: str) -> list[RankRow]:
+    """Every department's row for the round; computed once per worker until a stored row changes
+    (``pq.version``): every scorecard page states its rank."""
     with service.store.sessions() as s:
+        version = pq.version(s)
+        key = (year, round)
+        with _CACHE_LOCK:
+            hit = service.ranking_cache.get(key)
+        if hit is not None and hit[0] == version:
+            return [replace(r) for r in hit[1]]
         scores = pq.round_scores(s, year, round)
     rows = []
     for sc in scores:
@@ -75,10 +87,15 @@ def ranking(service: Any, year: int, round: str) -> list[RankRow]:
             points = a.points
             source = "bản đã nộp" if sc.submitted else "bản tải lên mới nhất (chưa nộp)"
         exact = points * 100 / a.max_points if a.max_points else None
-        band = service.bundle(a.criteria_set.set_id).criteria.band_of(exact) if sc.appraisal is not None else a.band
+        band = service.bundle(a.set_id).criteria.band_of(exact) if sc.appraisal is not None else a.band
         rows.append(RankRow(sc.department.name, sc.department.id, a.id, points, a.max_points,
                             percent_of(points, a.max_points), band, submitted=sc.submitted, source=source))
-    return assign_ranks(rows)
+    ranked = assign_ranks(rows)
+    with _CACHE_LOCK:
+        service.ranking_cache[key] = (version, ranked)
+        while len(service.ranking_cache) > 64:
+            service.ranking_cache.pop(next(iter(service.ranking_cache)))
+    return [replace(r) for r in ranked]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,8 @@ class Loaded:
     shown: dict[str, str]  # stored file path → the name the clerk uploaded
     cells: dict[str, dict[str, str]]  # workbook evidence: code → {evidence name / document: 'Sheet'!cell}
     dossier_file: Path | None = None  # the stored dossier export (its reference is not a scanned document)
+    #: rendered parts of pages that depend on nothing but this assessment (template name → HTML)
+    fragments: dict[str, str] = field(default_factory=dict)
 
 
 class WebError(Exception):
@@ -95,6 +97,8 @@ class Service:
         self.config = config
         self._loaded: OrderedDict[int, Loaded] = OrderedDict()
         self._lock = threading.Lock()
+        #: (year, round) → (store version, ranking rows); see ``province.ranking``
+        self.ranking_cache: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
 
     # -------------------------------------------------------------- helpers
 
@@ -202,6 +206,11 @@ class Service:
                                              subject=str(assessment_id), hint="mở Trang chủ để xem danh sách")])
         return a
 
+    def stored_json(self, assessment_id: int) -> str:
+        """The stored scorecard JSON (``get`` leaves it out); the caller has checked who may see it."""
+        with self.store.sessions() as s:
+            return q.scorecard_json(s, assessment_id)
+
     def loaded(self, a: Assessment) -> Loaded:
         with self._lock:
             lo = self._loaded.get(a.id)
@@ -252,7 +261,7 @@ class Service:
     def export(self, a: Assessment, fmt: str) -> str | bytes:
         lo = self.loaded(a)
         if fmt == "json":
-            return a.scorecard_json
+            return self.stored_json(a.id)
         return api.render_scorecard(lo.card, fmt)  # type: ignore[arg-type]
 
     def save_scenario(self, a: Assessment, name: str, sets: list[str], author: str | None = None) -> Any:

@@ -24,6 +24,8 @@ CHROMIUM = os.environ.get("PARINDEX_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--lang=vi"]
 LANG_SON = "so-tu-phap-lang-son-2025.yaml"
+# one clerk's story in order (the first test uploads what the others open): pyproject's `--dist loadfile`
+# keeps a file's tests in one xdist worker
 
 if not Path(CHROMIUM).exists():
     if IN_CI:

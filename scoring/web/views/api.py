@@ -24,25 +24,27 @@ def _raw(text: str, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
 
 
-def record(a: Any) -> str:
+def record(a: Any, scorecard: str) -> str:
     """The stored assessment as JSON text: ``scorecard`` is the stored CLI JSON, byte for byte."""
     head = json.dumps({"id": a.id, "department": a.department.name, "year": a.year, "round": a.round,
                        "round_title": ROUNDS.get(a.round, a.round), "criteria_set": a.criteria_set.set_id,
                        "created_at": a.created_at.isoformat() + "Z", "author": a.author,
                        "evidence_name": a.evidence_name}, ensure_ascii=False, indent=2)
-    return head[:-2] + ',\n  "scorecard": ' + a.scorecard_json.rstrip("\n").replace("\n", "\n  ") + "\n}\n"
+    return head[:-2] + ',\n  "scorecard": ' + scorecard.rstrip("\n").replace("\n", "\n  ") + "\n}\n"
 
 
 @router.post("/assessments")
 async def create(request: Request) -> Response:
     fields, files = await form_with_csrf(request)
     a = await run_in_threadpool(service(request).create_assessment, files, fields.get("round", "tu_cham"))
-    return _raw(record(service(request).get(a.id)), 201)
+    svc = service(request)
+    return _raw(record(svc.get(a.id), svc.stored_json(a.id)), 201)
 
 
 @router.get("/assessments/{assessment_id}")
 def get(request: Request, assessment_id: int) -> Response:
-    return _raw(record(service(request).get(assessment_id)))
+    svc = service(request)
+    return _raw(record(svc.get(assessment_id), svc.stored_json(assessment_id)))
 
 
 async def _json_body(request: Request) -> Any:

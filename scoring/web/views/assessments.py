@@ -13,7 +13,7 @@ from scoring import api
 from ...store.queries import ROUNDS
 from ..province import own_rank
 from ..service import WebError
-from .common import form_with_csrf, render, service
+from .common import form_with_csrf, fragment, render, service
 
 router = APIRouter()
 
@@ -60,7 +60,10 @@ def page_context(request: Request, assessment_id: int) -> dict[str, Any]:
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
 def scorecard(request: Request, assessment_id: int) -> HTMLResponse:
-    return render(request, "scorecard.html", {**page_context(request, assessment_id), "tab": "scorecard"})
+    ctx = page_context(request, assessment_id)
+    lo = service(request).loaded(ctx["a"])
+    tree = fragment(lo, "_card_tree.html", {"a": ctx["a"], "card": lo.card})
+    return render(request, "scorecard.html", {**ctx, "tab": "scorecard", "tree": tree})
 
 
 def export_response(request: Request, assessment_id: int, fmt: str) -> Response:

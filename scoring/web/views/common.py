@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from ...store.queries import ROUNDS
 from ..security import CSRF_FIELD, check_csrf, read_form
-from ..service import Service
+from ..service import Loaded, Service
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 HTMX = "htmx-2.0.11.min.js"
@@ -56,6 +57,16 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     ctx = {"request": request, "csrf": getattr(request.state, "csrf", ""), "csrf_field": CSRF_FIELD,
            "principal": getattr(request.state, "principal", None), **context}
     return HTMLResponse(env.get_template(name).render(ctx), status_code=status)
+
+
+def fragment(lo: Loaded, name: str, context: dict[str, Any]) -> Markup:
+    """A part of a page that depends only on the stored assessment (``context`` holds nothing else),
+    rendered once per worker and kept with the loaded assessment: the scorecard's tree is most of the
+    page's work."""
+    html = lo.fragments.get(name)
+    if html is None:
+        html = lo.fragments.setdefault(name, env.get_template(name).render(context))
+    return Markup(html)
 
 
 def service(request: Request) -> Service:
