@@ -81,8 +81,14 @@ VI_HEADERS = {
 VI_CHANNEL = {"online": "Trực tuyến", "direct": "Trực tiếp", "postal": "Dịch vụ bưu chính công ích"}
 
 
-def generate(rows: int, seed: int = 2025, year: int = 2025) -> pd.DataFrame:
-    """A frame of ``rows`` dossiers with typed columns (datetime64, bool, int); deterministic per seed."""
+CHUNK = 1_000_000  # rows generated and written at a time: a 10 M-row frame of texts would need over 10 GB
+
+
+def generate(rows: int, seed: int | list[int] = 2025, year: int = 2025, first: int = 1, width: int = 0) -> pd.DataFrame:
+    """A frame of ``rows`` dossiers with typed columns (datetime64, bool, int); deterministic per seed.
+
+    Ids are numbered from ``first``, zero-padded to ``width`` digits (default: the digits of ``rows``).
+    """
     rng = np.random.default_rng(seed)
     n = rows
     weights = np.array([p.weight for p in PROCEDURES], dtype=float)
@@ -127,8 +133,8 @@ def generate(rows: int, seed: int = 2025, year: int = 2025) -> pd.DataFrame:
     is_late = (supplements > 1) | late | (stuck & (finished_day > received_day))
     apology = is_late & (rng.random(n) < 0.85)
 
-    width = len(str(n))
-    ids = pd.Series(np.arange(1, n + 1)).map(lambda i: f"000.00.24.H33-{year % 100:02d}{i:0{width}d}")
+    width = width or len(str(n))
+    ids = pd.Series(np.arange(first, first + n)).map(lambda i: f"000.00.24.H33-{year % 100:02d}{i:0{width}d}")
     return pd.DataFrame({
         "dossier_id": ids, "procedure_code": np.array([p.code for p in PROCEDURES])[pidx],
         "procedure_name": np.array([p.name for p in PROCEDURES])[pidx], "unit": np.array([p.unit for p in PROCEDURES])[pidx],
@@ -202,11 +208,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.output) if args.output else DEFAULT_DIR / f"dossiers-{args.rows}-{args.headers}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    export = to_export(generate(args.rows, args.seed, args.year), args.headers)
     with open(out, "w", encoding="utf-8", newline="") as handle:
         if args.title:
             handle.write(args.title + "\n")
-        export.to_csv(handle, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        if args.rows <= CHUNK:  # one frame (the files measured so far)
+            export = to_export(generate(args.rows, args.seed, args.year), args.headers)
+            export.to_csv(handle, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        else:  # chunk i drawn with the seed [seed, i]: same distributions, ids continue across chunks
+            for i, first in enumerate(range(1, args.rows + 1, CHUNK)):
+                n = min(CHUNK, args.rows + 1 - first)
+                export = to_export(generate(n, [args.seed, i], args.year, first, len(str(args.rows))), args.headers)
+                export.to_csv(handle, index=False, header=i == 0, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     print(f"wrote {out} ({args.rows} rows, {out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
     if args.procedures_out:
         with open(args.procedures_out, "w", encoding="utf-8", newline="") as handle:

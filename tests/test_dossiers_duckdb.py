@@ -200,6 +200,21 @@ def test_decomposed_vietnamese_spellings_read_as_composed(tmp_path: Path) -> Non
     assert list(table.frame["withdrawn"]) == [True] and list(table.frame["unit"]) == ["Phòng Hành chính"]
 
 
+def test_a_unit_first_seen_after_the_sample_is_kept(tmp_path: Path) -> None:
+    """Units and procedure codes are stored as ENUM codes made from the first rows; a value first
+    seen later (or one that NFC changes) is kept all the same."""
+    import unicodedata
+
+    rows = [cells(dossier_id=f"A{i}") for i in range(2100)]
+    rows += [cells(dossier_id="B1", unit="Phòng B", procedure_code="P9"),
+             cells(dossier_id="B2", unit=unicodedata.normalize("NFD", "Phòng Hành chính"))]
+    table = d.read_dossiers(write(tmp_path / "x.csv", *rows))
+    result = d.compute(table, YEAR, by="unit")
+    assert {u: g["on_time"].denominator for u, g in result.groups.items()} == {
+        "Phòng A": 2100, "Phòng B": 1, "Phòng Hành chính": 1}
+    assert list(table.frame["procedure_code"])[-2:] == ["P9", "P1"]
+
+
 # ------------------------------------------------------------------ bad files
 
 
@@ -257,6 +272,94 @@ def test_one_bad_row_near_the_end_of_a_large_file(tmp_path: Path) -> None:
     assert table.skipped_rows == [n - 1] and len(table) == n - 1
 
 
+def _bad_file(kind: str, tmp_path: Path) -> Path:
+    if kind == "empty":
+        path = tmp_path / "empty.csv"
+        path.write_bytes(b"")
+    elif kind == "xlsx called csv":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        book.active.append(HEADER.split(","))
+        path = tmp_path / "ho-so.csv"
+        book.save(path)
+    elif kind == "csv called xlsx":
+        path = write(tmp_path / "ho-so.xlsx", GOOD)
+    elif kind == "truncated":
+        path = write(tmp_path / "cut.csv", GOOD, cells(dossier_id="A2"))
+        path.write_bytes(path.read_bytes()[:-30])
+    elif kind == "windows-1258":
+        path = tmp_path / "cp1258.csv"
+        path.write_bytes((HEADER + "\n" + GOOD + "\n" + cells(dossier_id="A2", unit="Phòng Hành chính") + "\n")
+                         .encode("utf-8").replace("Phòng Hành chính".encode("utf-8"),
+                                                  "Pho\u0300ng Ha\u0300nh chi\u0301nh".encode("cp1258")))
+    else:  # a bad row at the very end
+        path = write(tmp_path / "end.csv", *(cells(dossier_id=f"A{i}") for i in range(50)), cells(dossier_id="A50", due_at="x"))
+    return path
+
+
+@pytest.mark.parametrize("kind, code", [("empty", "empty_file"), ("xlsx called csv", "wrong_format"),
+                                        ("csv called xlsx", "bad_xlsx"), ("truncated", "bad_csv"),
+                                        ("windows-1258", "bad_encoding"), ("bad last row", "bad_date")])
+def test_a_bad_file_exits_2_naming_it_and_leaves_nothing(tmp_path: Path, kind: str, code: str,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import tempfile
+
+    from scoring.cli import main
+
+    path = _bad_file(kind, tmp_path)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    out = tmp_path / "out.json"
+    assert main(["indicators", str(path), "--format", "json", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}" in err and f"{code}:" in err and "Traceback" not in err, err
+    assert not out.exists() and not list(tmp.iterdir())
+
+
+def test_the_rows_marked_suspect_cover_every_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The conversion's _suspect column lets a clean file skip the checks: with every row marked
+    suspect, the same problems come out for a file holding one bad row of each kind (and clean
+    rows starting with a space, which are marked but not bad)."""
+    changes = [{"dossier_id": ""}, {"dossier_id": " "}, {"received_at": ""}, {"due_at": "hôm qua"},
+               {"finished_at": "30/02/2025"}, {"due_at": "2025-03-01"}, {"finished_at": "2025-03-01"},
+               {"supplement_requests": "-2"}, {"paused_days": "1.5"}, {"withdrawn": "có lẽ"},
+               {"channel": "trực tuyn"}, {"unit": "\u00a0"}, {"procedure_code": " "}, {"dossier_id": "A1"},
+               {"unit": " Phòng A"}, {"dossier_id": " A9"}]
+    rows = [GOOD] + [cells(**{"dossier_id": f"B{i}", **c}) for i, c in enumerate(changes)] + [cells(dossier_id="C1")]
+    path = write(tmp_path / "x.csv", *rows)
+
+    def found() -> list[tuple[int | None, str, str | None]]:
+        with pytest.raises(d.BadRowsError) as info:
+            d.read_dossiers(path)
+        return [(p.line, p.code, p.subject) for p in info.value.problems]
+
+    fast = found()
+    convert_mod = importlib.import_module("scoring.inputs.dossiers.convert")
+    monkeypatch.setattr(convert_mod, "suspect_sql", lambda sources, odd: "true")
+    assert found() == fast
+    assert len(fast) == 15 and {c for _, c, _ in fast} >= {"missing_value", "duplicate_id", "due_before_received"}
+    assert d.read_dossiers(path, skip_bad_rows=True).id_list() == ["A1", "B14", " A9", "C1"]
+
+
+def test_progress_is_reported_while_a_statement_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB tracks progress only with its progress bar on (else -1): the engine turns it on, without
+    DuckDB's own printing, for the statements a front-end watches, and off again."""
+    reader = importlib.import_module("scoring.inputs.dossiers.reader")
+    monkeypatch.setattr(reader, "PROGRESS_EVERY", 0.02)
+    engine = reader.Engine()
+    try:
+        got: list[float] = []
+        engine.execute("CREATE TEMP TABLE x AS SELECT (i * 7919) % 10000019 AS v FROM range(4000000) r(i) ORDER BY v",
+                       progress=got.append)
+        assert got and all(0 <= p <= 100 for p in got) and max(got) > 0
+        assert engine.rows("SELECT current_setting('enable_progress_bar')") == [(False,)]
+    finally:
+        engine.close()
+
+
 def test_xlsx_formula_without_a_cached_value_is_an_error(tmp_path: Path) -> None:
     import openpyxl
 
@@ -302,15 +405,17 @@ def test_xlsx_formula_with_a_cached_value_is_read(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ interrupted runs, processes
 
 
-def test_no_worker_process_and_no_temporary_folder_left(tmp_path: Path) -> None:
+def test_no_worker_process_and_no_temporary_folder_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    before = set(Path(tempfile.gettempdir()).glob("parindex-duckdb-*"))
+    tmp = tmp_path / "tmp"  # a private temporary folder: other processes' engines come and go in /tmp
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     kids = set(_children())  # other tests of the session may have started some (servers, browsers)
     table = d.read_dossiers(write(tmp_path / "a.csv", GOOD))
-    assert len(table) == 1
+    assert len(table) == 1 and list(tmp.glob("parindex-duckdb-*"))
     table.close()
-    assert set(Path(tempfile.gettempdir()).glob("parindex-duckdb-*")) == before
+    assert not list(tmp.iterdir())
     children = Path(f"/proc/{os.getpid()}/task")
     assert children.exists()  # DuckDB runs in this process: threads, never child processes
     assert set(_children()) <= kids

@@ -105,7 +105,7 @@ def read_dossiers(path: str | Path, mapping: Mapping | None = None, skip_bad_row
         anti = " AND t.rowid NOT IN (SELECT k FROM bad)" if found.bad_rows > len(loaded.rejected) else ""
         texts = [c for c in loaded.present if COLUMNS[c].kind == "text"]  # ENUMs in t (reader.fix_leftovers)
         plain = "".join(f", CAST(t.{q(c)} AS VARCHAR) AS {q(c)}" for c in texts)
-        engine.execute(f"CREATE OR REPLACE TEMP VIEW d AS SELECT t.rowid AS _k, t.* EXCLUDE (_odd{''.join(', ' + q(c) for c in texts)})"
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW d AS SELECT t.rowid AS _k, t.* EXCLUDE (_odd, _suspect{''.join(', ' + q(c) for c in texts)})"
                        f"{plain} FROM t WHERE NOT t._empty{anti}")
         rows_read = int(engine.rows("SELECT count(*) FROM t WHERE NOT _empty")[0][0]) + len(loaded.rejected)
         table = DossierTable(engine, loaded, loaded.file, loaded.present, loaded.headers, rows_read, mapping.deadlines,

@@ -104,11 +104,12 @@ _x_placeholder = "\x00X\x00"
 
 
 def sample_spellings(engine: Engine, relation: str, sources: dict[str, str], rows: int = 2000) -> dict[str, list[str]]:
-    """The spellings of the yes/no and channel columns in the first rows, most frequent first: the
-    conversions test them first (exports write one or two spellings per column)."""
+    """The spellings of the yes/no, channel and text columns in the first rows, most frequent first:
+    the conversions test them first (exports write one or two spellings per column), and the text
+    columns' ENUM types start from them (``sample_enums``)."""
     from collections import Counter
 
-    names = [n for n in sources if COLUMNS[n].kind in ("bool", "channel")]
+    names = [n for n in sources if COLUMNS[n].kind in ("bool", "channel", "text")]
     if not names:
         return {}
     found = engine.rows(f"SELECT {', '.join(sources[n] for n in names)} FROM {relation} LIMIT {rows}")
@@ -116,8 +117,23 @@ def sample_spellings(engine: Engine, relation: str, sources: dict[str, str], row
             for i, n in enumerate(names)}
 
 
+def sample_enums(engine: Engine, sample: dict[str, list[str]], texts: tuple[str, ...]) -> dict[str, str]:
+    """An ENUM type per text column (units, procedure codes) from the sample's values, made before the
+    table is: the conversion stores the codes straight away, and only a value outside it (a unit
+    first seen after the sample, or one that NFC or trimming change) is kept as text, in
+    ``name__rest``, for ``fix_leftovers`` (which then types the column from all its values)."""
+    out = {}
+    for name in texts:
+        labels = sorted({v for v in sample.get(name, ()) if nfc(v).strip(_SPACES) == v} | {""})
+        kind = q(f"pdx_{name}_{next(_types)}")
+        engine.execute(f"CREATE TYPE {kind} AS ENUM ({', '.join(lit(v) for v in labels)})")
+        out[name] = kind
+    return out
+
+
 def convert_sql(sources: dict[str, str], values: dict[str, dict[str, str]],
-                sample: dict[str, list[str]] | None = None) -> tuple[str, str, list[str]]:
+                sample: dict[str, list[str]] | None = None,
+                enums: dict[str, str] | None = None) -> tuple[str, str, list[str]]:
     """(outer, inner, convertible): the SELECT lists turning raw text columns (canonical name → SQL of
     the raw cell) into the typed table, and the columns whose leftover cells ``_odd`` holds.
 
@@ -126,6 +142,7 @@ def convert_sql(sources: dict[str, str], values: dict[str, dict[str, str]],
     (NULL for every clean row), for ``fix_leftovers`` to hand the distinct leftovers to mapping.py.
     """
     sample = sample or {}
+    enums = enums or {}
     inner: list[str] = []
     outer: list[str] = []
     convertible: list[str] = []
@@ -136,7 +153,12 @@ def convert_sql(sources: dict[str, str], values: dict[str, dict[str, str]],
         vm = values.get(name, {})
         if spec.kind in ("id", "text"):
             inner.append(f"coalesce({x}, '') AS {n}")
-            outer.append(n)
+            if name in enums:
+                code = f"TRY_CAST({n} AS {enums[name]})"
+                outer.append(f"{code} AS {n}")
+                outer.append(f"CASE WHEN {code} IS NULL THEN {n} END AS {q(name + '__rest')}")
+            else:
+                outer.append(n)
             continue
         raw = q(name + "__x")
         if spec.kind == "date":
@@ -173,19 +195,40 @@ def convert_sql(sources: dict[str, str], values: dict[str, dict[str, str]],
         outer.append(f"CASE WHEN {' OR '.join(odd)} THEN [{raws}] END AS _odd")
     else:
         outer.append("CAST(NULL AS VARCHAR[]) AS _odd")
+    outer.append(f"coalesce({suspect_sql(sources, odd)}, true) AS _suspect")
     return ", ".join(outer), ", ".join(inner), convertible
+
+
+def suspect_sql(sources: dict[str, str], odd: list[str]) -> str:
+    """A condition over the typed columns that holds for every row some check of checks.py could
+    find bad, duplicates aside (and for a few clean rows: a cell starting with a space): computed in
+    the conversion's own scan, so that a clean file needs no scan of its own for the checks."""
+    conds = list(odd)
+    for name in sources:
+        kind = COLUMNS[name].kind
+        if kind in ("id", "text"):  # blank after trimming: empty, or starting with a space, a control or NBSP
+            n = q(name)
+            conds.append(f"{n} < '!' OR starts_with({n}, chr(160))")
+    for name in ("received_at", "due_at"):
+        if name in sources:
+            conds.append(f"{q(name)} IS NULL")
+    for name in ("due_at", "finished_at"):
+        if name in sources and "received_at" in sources:
+            conds.append(f"coalesce({q(name)} < {q('received_at')}, false)")
+    return "(" + " OR ".join(conds) + ")" if conds else "false"
 
 
 _SQL_TYPE = {"date": "DATE", "count": "INTEGER", "bool": "BOOLEAN", "channel": "VARCHAR"}
 
 
 def fix_leftovers(engine: Engine, convertible: list[str], values: dict[str, dict[str, str]],
-                  texts: tuple[str, ...] = ()) -> None:
+                  texts: tuple[str, ...] = (), enums: dict[str, str] | None = None) -> None:
     """Map the distinct leftover cells with mapping.py's parsers (the one definition of a spelling):
     a leftover that converts there is written into ``t``; the others are kept, with their kind, in
     the table ``odd_kinds(i, raw, kind)`` (``i``: 1-based position in ``_odd``) for the checks.
     Text columns get the same treatment: a value that NFC and trimming change is rewritten.
     """
+    enums = enums or {}
     kinds: list[tuple[int, str, int]] = []
     for i, name in enumerate(convertible, 1):
         n = q(name)
@@ -219,6 +262,14 @@ def fix_leftovers(engine: Engine, convertible: list[str], values: dict[str, dict
     _small_table(engine, "odd_kinds", ("i INTEGER", "raw VARCHAR", "kind UTINYINT"), kinds)
     for name in texts:
         n = q(name)
+        if name in enums:
+            rest = q(name + "__rest")
+            outside = engine.rows(f"SELECT count({rest}) FROM t")[0][0]
+            if not outside:  # every value is one of the sample's (already NFC and trimmed)
+                engine.execute(f"ALTER TABLE t DROP COLUMN {rest}")
+                continue
+            engine.execute(f"ALTER TABLE t ALTER COLUMN {n} SET DATA TYPE VARCHAR USING coalesce(CAST({n} AS VARCHAR), {rest})")
+            engine.execute(f"ALTER TABLE t DROP COLUMN {rest}")
         found = [r[0] for r in engine.rows(f"SELECT DISTINCT {n} FROM t")]
         norm = {v: nfc(v).strip(_SPACES) for v in found if v is not None}
         changed = {raw: v for raw, v in norm.items() if raw != v}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import mmap
 import os
 import shutil
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...core.errors import InputError, Problem, did_you_mean
-from .convert import convert_sql, fix_leftovers, lit, q, sample_spellings
+from .convert import convert_sql, fix_leftovers, lit, q, sample_enums, sample_spellings
 from .mapping import COLUMNS, ColumnSpec, TableMapping, key, nfc, scalar_text
 
 HEADER_SEARCH = 20  # rows searched for the header when the mapping does not say which row it is
@@ -36,6 +35,12 @@ XLSX = (".xlsx", ".xlsm")
 PARQUET = (".parquet", ".pq")
 CSV_BUFFER = 4 << 20  # bytes per CSV read buffer: DuckDB's default (16 MB) held 50 MB more at the peak, no faster
 PROGRESS_MIN_BYTES = 100 * 1024 * 1024  # about 400 000 rows: shorter reads finish before a line would help
+PROGRESS_EVERY = 0.5  # seconds between two progress calls
+#: DuckDB's memory for one run (its buffer manager: the dossier table, hash tables, read buffers); past it,
+#: the table's blocks and large hash tables spill into the engine's private temporary folder. The dossier
+#: table takes about 100 bytes a row, so up to about 2 M rows stay in memory; a national file streams
+#: through the folder instead of needing its size in RAM (10 M rows: 1,7 GB resident without a limit).
+MEMORY_LIMIT = os.environ.get("PARINDEX_DUCKDB_MEMORY", "256MB")
 
 
 # ------------------------------------------------------------------ the connection
@@ -71,7 +76,7 @@ class Engine:
 
         self.tmp = tempfile.mkdtemp(prefix="parindex-duckdb-")
         self.convertible: list[str] = []  # the columns whose leftover cells t._odd holds, in order
-        self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp})
+        self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp, "memory_limit": MEMORY_LIMIT})
         self.con.execute("SET enable_progress_bar = false")
         self._finalizer = weakref.finalize(self, _cleanup, self.con, self.tmp)
         _ENGINES.add(self)
@@ -101,7 +106,7 @@ class Engine:
         done = threading.Event()
 
         def watch() -> None:
-            while not done.wait(0.5):
+            while not done.wait(PROGRESS_EVERY):
                 try:
                     value = self.con.query_progress()
                 except Exception:  # noqa: BLE001 - progress is best effort
@@ -109,6 +114,10 @@ class Engine:
                 if value is not None and value >= 0:
                     progress(float(value))
 
+        # DuckDB tracks a query's progress only while its progress bar is on (query_progress() is -1
+        # otherwise); its own printing stays off: the front-end draws the line
+        self.con.execute("SET enable_progress_bar = true")
+        self.con.execute("SET enable_progress_bar_print = false")
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
@@ -116,6 +125,7 @@ class Engine:
         finally:
             done.set()
             watcher.join()
+            self.con.execute("SET enable_progress_bar = false")
 
     def rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         return self.execute(sql, params).fetchall()
@@ -340,36 +350,55 @@ class RowNumbers:
 
 
 def _empty_lines(path: Path, head: CsvHead, rows: int, rejected: list[int]) -> list[int]:
-    """Rows of the empty lines after the header (DuckDB skips them; a spreadsheet shows them)."""
+    """Rows of the empty lines after the header (DuckDB skips them; a spreadsheet shows them).
+
+    Read in blocks (a whole-file map or slice of a 10 M-row export would hold gigabytes); the
+    line numbers are counted in a second pass, only when there are empty lines.
+    """
     size = path.stat().st_size
     if size <= head.offset:
         return []
-    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        found: list[int] = []
-        for pattern in (b"\n\n", b"\n\r\n"):
-            pos = data.find(pattern, max(head.offset - 1, 0))
-            while pos >= 0:
-                found.append(pos + 1)  # where the empty line starts
-                pos = data.find(pattern, pos + 1)
-        if head.offset < size and data[head.offset: head.offset + 1] in (b"\n", b"\r") and head.offset not in found:
-            found.append(head.offset)
-        found = sorted(set(p for p in found if p >= head.offset))
+    found: set[int] = set()  # byte offsets where an empty line starts
+    newlines = 0
+    last = b""
+    with open(path, "rb") as handle:
+        handle.seek(head.offset)
+        pos, tail = head.offset, b""
+        while True:
+            block = handle.read(EMPTY_LINE_BLOCK)
+            if not block:
+                break
+            if pos == head.offset and block[:1] in (b"\n", b"\r"):
+                found.add(head.offset)
+            buf, base = tail + block, pos - len(tail)
+            for pattern in (b"\n\n", b"\n\r\n"):
+                i = buf.find(pattern)
+                while i >= 0:
+                    if base + i + 1 >= head.offset:
+                        found.add(base + i + 1)
+                    i = buf.find(pattern, i + 1)
+            newlines += block.count(b"\n")
+            last = block[-1:]
+            pos += len(block)
+            tail = buf[-2:]
         if not found:
             return []
-        newlines = data[head.offset:].count(b"\n")
-        ends_open = data[size - 1: size] != b"\n"
-        lines = newlines + (1 if ends_open else 0)
-        trailing = 0  # empty lines at the very end are not records of any kind
+        lines = newlines + (1 if last != b"\n" else 0)
         if lines != rows + len(found) + len(rejected):
             return _empty_records_slow(path, head)
         out = []
-        line, last = head.first_row, head.offset
-        for p in found:
-            line += data[last:p].count(b"\n")
-            last = p
+        line, at = head.first_row, head.offset
+        handle.seek(head.offset)
+        for p in sorted(found):
+            while at < p:
+                chunk = handle.read(min(EMPTY_LINE_BLOCK, p - at))
+                line += chunk.count(b"\n")
+                at += len(chunk)
             out.append(line)
-        del trailing
         return out
+
+
+EMPTY_LINE_BLOCK = 16 << 20
 
 
 def _empty_records_slow(path: Path, head: CsvHead) -> list[int]:
@@ -417,11 +446,14 @@ def convert(engine: Engine, relation: str, sources: dict[str, str], values: dict
             progress: Callable[[float], None] | None = None, extra: str = "") -> None:
     """The table ``t`` from ``relation`` (canonical name → its raw text column in ``sources``)."""
     quoted = {n: q(c) for n, c in sources.items()}
-    outer, inner, convertible = convert_sql(quoted, values, sample_spellings(engine, relation, quoted))
+    texts = tuple(c for c in sources if COLUMNS[c].kind == "text")
+    sample = sample_spellings(engine, relation, quoted)
+    enums = sample_enums(engine, sample, texts)
+    outer, inner, convertible = convert_sql(quoted, values, sample, enums)
     engine.execute(f"CREATE OR REPLACE TEMP TABLE t AS SELECT {outer}{extra} FROM (SELECT {inner}{extra} FROM {relation})",
                    progress=progress)
     engine.convertible = convertible
-    fix_leftovers(engine, convertible, values, tuple(c for c in sources if COLUMNS[c].kind == "text"))
+    fix_leftovers(engine, convertible, values, texts, enums)
 
 
 def _load_csv(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[float], None] | None) -> Loaded:

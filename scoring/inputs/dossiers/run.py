@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
-
-import pydantic
 
 from .compute import Result, compute, default_period, read_dossiers, read_procedures
 from .mapping import Period, load_mapping, parse_period
 
 
-class DossierInputs(pydantic.BaseModel):
-    """What an indicator computation reads: the export and the options of ``parindex indicators``."""
+@dataclass(frozen=True, kw_only=True)
+class DossierInputs:
+    """What an indicator computation reads: the export and the options of ``parindex indicators``.
 
-    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+    A frozen dataclass checked on construction (paths given as text become ``Path``s; an unknown
+    field is a TypeError, a wrong value a ValueError), not a pydantic model: importing and
+    building pydantic cost ``parindex indicators`` about 0,1 s of a 2 s run.
+    """
 
     dossiers: Path
     mapping: Path | None = None
@@ -22,6 +25,21 @@ class DossierInputs(pydantic.BaseModel):
     period: str | None = None  # "2025-01-01..2025-12-31" or "2025"; None = default
     skip_bad_rows: bool = False
     by: Literal["unit", "procedure"] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("dossiers", "mapping", "procedures"):
+            value = getattr(self, name)
+            if value is None and name != "dossiers":
+                continue
+            if not isinstance(value, (str, Path)):
+                raise ValueError(f"DossierInputs.{name}: a path is expected, not {value!r}")
+            object.__setattr__(self, name, Path(value))
+        if self.period is not None and not isinstance(self.period, str):
+            raise ValueError(f"DossierInputs.period: text such as '2025' is expected, not {self.period!r}")
+        if not isinstance(self.skip_bad_rows, bool):
+            raise ValueError(f"DossierInputs.skip_bad_rows: true or false is expected, not {self.skip_bad_rows!r}")
+        if self.by not in (None, "unit", "procedure"):
+            raise ValueError(f"DossierInputs.by: 'unit' or 'procedure' is expected, not {self.by!r}")
 
 
 def load_indicators(inputs: DossierInputs, period: Period | None = None,
