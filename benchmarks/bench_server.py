@@ -126,16 +126,18 @@ async def client(i: int, base: str, departments: int, until: float, think: float
                 token = await sign_in() or token
 
 
-def group_cpu_seconds(pgrp: int) -> float:
-    """CPU time (user + system) of every live process in a process group, from /proc (Linux)."""
+def cpu_seconds(pgrp: int | None = None, comm: str | None = None) -> float:
+    """CPU time (user + system) of the live processes of a process group, or of a command name, from /proc
+    (Linux). Finished processes are not counted: PostgreSQL's backends live as long as their connection."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:
             continue
-        if int(fields[2]) == pgrp:  # after the command: state, ppid, pgrp, …, utime (12), stime (13)
-            total += int(fields[11]) + int(fields[12])
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if (pgrp is not None and int(fields[2]) == pgrp) or (comm is not None and name == comm):
+            total += int(fields[11]) + int(fields[12])  # after the command: state, ppid, pgrp, …, utime, stime
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -180,7 +182,7 @@ def main() -> int:
         errors: dict[str, list[str]] = defaultdict(list)
         uploads: list[int] = []
         t0 = time.monotonic()
-        server_cpu0, client_cpu0 = group_cpu_seconds(server.pid), time.process_time()
+        server_cpu0, client_cpu0, pg_cpu0 = cpu_seconds(server.pid), time.process_time(), cpu_seconds(comm="postgres")
 
         async def run() -> None:
             until = time.monotonic() + args.seconds
@@ -190,7 +192,8 @@ def main() -> int:
 
         asyncio.run(run())
         wall = time.monotonic() - t0
-        server_cpu, client_cpu = group_cpu_seconds(server.pid) - server_cpu0, time.process_time() - client_cpu0
+        server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu0, time.process_time() - client_cpu0
+        pg_cpu = cpu_seconds(comm="postgres") - pg_cpu0
         total = sum(len(v) for v in times.values())
         pause = f"a pause of {args.think_ms:g} ms after each answer" if args.think_ms else "no pause between requests"
         print(f"parindex province server: {args.clients} clients ({pause}), {args.seconds:g} s, {args.workers} workers, "
@@ -200,7 +203,8 @@ def main() -> int:
             print(f"  {kind:<38} n={len(ms):<6} p50 {statistics.median(ms):7.1f} ms  p95 {pct(ms, 95):7.1f} ms  "
                   f"max {max(ms):7.1f} ms  errors {len(errors.get(kind, []))}")
         print(f"  CPU per request: server {server_cpu / total * 1000:.1f} ms (workers, {server_cpu:.1f} s in all), "
-              f"clients {client_cpu / total * 1000:.1f} ms; load average at the end {os.getloadavg()[0]:.1f}")
+              f"PostgreSQL {pg_cpu / total * 1000:.1f} ms, clients {client_cpu / total * 1000:.1f} ms; "
+              f"load average at the end {os.getloadavg()[0]:.1f}")
         all_errors = [e for v in errors.values() for e in v]
         fivexx = [e for e in all_errors if e.startswith("5")]
         print(f"  errors: {len(all_errors)} ({', '.join(sorted(set(all_errors))) or 'none'}); 5xx: {len(fivexx)}")

@@ -12,6 +12,7 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, update
@@ -131,6 +132,30 @@ def add_session(s: Session, token: str, user: User, csrf: str, address: str | No
 
 def get_session(s: Session, token: str) -> LoginSession | None:
     return s.get(LoginSession, token_hash(token))
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """What every request needs of its session: one row of plain columns (no ORM objects)."""
+
+    revoked_at: dt.datetime | None
+    last_seen_at: dt.datetime
+    csrf_token: str
+    user_id: int
+    username: str
+    role: str
+    department_id: int | None
+    disabled_at: dt.datetime | None
+    department: str | None
+
+
+def session_row(s: Session, token: str) -> SessionRow | None:
+    row = s.execute(
+        select(LoginSession.revoked_at, LoginSession.last_seen_at, LoginSession.csrf_token, User.id, User.username,
+               User.role, User.department_id, User.disabled_at, Department.name)
+        .join(User, User.id == LoginSession.user_id).outerjoin(Department, Department.id == User.department_id)
+        .where(LoginSession.token_hash == token_hash(token))).first()
+    return None if row is None else SessionRow(*row)
 
 
 def touch_session(s: Session, token: str, now: dt.datetime) -> None:

@@ -63,7 +63,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # pre-ping: a pool that outlives a database restart. 20 kept connections (30 at peak) per process: with
+    # SQLAlchemy's 5 a worker under load opened and closed a connection (a PostgreSQL backend) per request;
+    # workers × 30 must stay under the server's max_connections (100 by default)
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
 
 
 def _alembic_config(engine: Engine) -> object:

@@ -193,17 +193,16 @@ class Accounts:
     def resolve(self, token: str, address: str | None) -> tuple[Principal | None, str | None]:
         now = utcnow()
         with self.store.sessions() as s:
-            ls = acc.get_session(s, token)
-            if ls is None or ls.revoked_at is not None or ls.user.disabled_at is not None:
+            ls = acc.session_row(s, token)
+            if ls is None or ls.revoked_at is not None or ls.disabled_at is not None:
                 return None, "invalid"
             if now - ls.last_seen_at > self.idle:
                 return None, "expired"
             if now - ls.last_seen_at >= TOUCH_EVERY:
                 acc.touch_session(s, token, now)
                 s.commit()
-            u = ls.user
-            return Principal(u.id, u.username, u.role, u.department_id, u.department.name if u.department else None,
-                             ls.csrf_token, address, token), None
+            return Principal(ls.user_id, ls.username, ls.role, ls.department_id, ls.department, ls.csrf_token,
+                             address, token), None
 
     def sign_in(self, username: str, password: str, address: str | None) -> tuple[int, Principal | None]:
         """(200, principal) or (401, None) or (429, None); every outcome is audited."""
@@ -241,6 +240,9 @@ class Accounts:
                 ls.revoked_at = utcnow()
             s.execute(insert(acc.AuditEntry), [acc.audit_row(actor=p.username, user_id=p.user_id, action="logout",
                                                              subject=acc.user_key(p.username), address=p.address)])
+
+    def known_department(self, assessment_id: int) -> int | None:
+        return self._departments.get(assessment_id)
 
     def department_of(self, assessment_id: int) -> int | None:
         """An assessment's department never changes: kept once read (every request of a page asks)."""
@@ -356,7 +358,10 @@ async def guard(request: Request) -> None:
             raise CsrfError("missing")
     raw = request.path_params.get("assessment_id")
     if raw is not None and str(raw).isdigit() and not p.sees_all:
-        dep = await to_thread.run_sync(accounts_of(request).department_of, int(raw))
+        accounts = accounts_of(request)
+        dep = accounts.known_department(int(raw))  # no thread hop when kept
+        if dep is None:
+            dep = await to_thread.run_sync(accounts.department_of, int(raw))
         if dep is None or dep != p.department_id:
             raise not_found(raw)
     if p.role not in rule.roles:
