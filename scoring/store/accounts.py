@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, update
+from sqlalchemy import Connection, ForeignKey, Index, Integer, String, Text, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .models import Assessment, Base, Department, utcnow
@@ -149,16 +149,19 @@ class SessionRow:
     department: str | None
 
 
-def session_row(s: Session, token: str) -> SessionRow | None:
-    row = s.execute(
-        select(LoginSession.revoked_at, LoginSession.last_seen_at, LoginSession.csrf_token, User.id, User.username,
-               User.role, User.department_id, User.disabled_at, Department.name)
-        .join(User, User.id == LoginSession.user_id).outerjoin(Department, Department.id == User.department_id)
-        .where(LoginSession.token_hash == token_hash(token))).first()
+_SESSION_ROW = (select(LoginSession.revoked_at, LoginSession.last_seen_at, LoginSession.csrf_token, User.id,
+                       User.username, User.role, User.department_id, User.disabled_at, Department.name)
+                .join(User, User.id == LoginSession.user_id).outerjoin(Department, Department.id == User.department_id)
+                .where(LoginSession.token_hash == bindparam("token_hash")))
+
+
+def session_row(conn: Connection, token: str) -> SessionRow | None:
+    """Built once, run on a plain connection (no ORM session): every request of a signed-in user asks."""
+    row = conn.execute(_SESSION_ROW, {"token_hash": token_hash(token)}).first()
     return None if row is None else SessionRow(*row)
 
 
-def touch_session(s: Session, token: str, now: dt.datetime) -> None:
+def touch_session(s: Session | Connection, token: str, now: dt.datetime) -> None:
     s.execute(update(LoginSession).where(LoginSession.token_hash == token_hash(token)).values(last_seen_at=now))
 
 

@@ -63,10 +63,13 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # pre-ping: a pool that outlives a database restart. 20 kept connections (30 at peak) per process: with
-    # SQLAlchemy's 5 a worker under load opened and closed a connection (a PostgreSQL backend) per request;
-    # workers × 30 must stay under the server's max_connections (100 by default)
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    # No pre-ping (a SELECT 1 round trip before every checkout, a third of a page's database time): after a
+    # database restart the first statement on a dead connection fails as a disconnect, which answers 503
+    # (web/auth.py) and makes SQLAlchemy discard every pooled connection, so the next requests reconnect
+    # (tests/server/test_server_faults.py). 20 kept connections (30 at peak) per process: with SQLAlchemy's
+    # 5 a worker under load opened a PostgreSQL backend per request; workers × 30 must stay under the
+    # server's max_connections (100 by default).
+    return create_engine(url, pool_size=20, max_overflow=10)
 
 
 def _alembic_config(engine: Engine) -> object:
@@ -110,6 +113,15 @@ class Store:
     engine: Engine
     sessions: sessionmaker[Session]
     files: FileStore
+    #: sessions for single reads without a transaction (no BEGIN and ROLLBACK round trips: every request
+    #: reads its sign-in session this way); never for writes through the ORM, whose checks and audit log
+    #: are events of ``sessions``
+    reads: sessionmaker[Session] | None = None
+
+    def __post_init__(self) -> None:
+        if self.reads is None:
+            self.reads = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                      expire_on_commit=False)
 
     @classmethod
     def open(cls, db: str | None = None, files_dir: Path | None = None, upgrade: bool = True) -> "Store":

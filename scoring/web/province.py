@@ -8,6 +8,7 @@ tie-break rule, and the page says so.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -20,6 +21,9 @@ TIES_NOTE = ("Các đơn vị có cùng chỉ số được xếp đồng hạng
 
 
 _CACHE_LOCK = threading.Lock()
+#: a ranking read this recently is shown without asking the database whether it changed: a rank on a
+#: scorecard page may lag an upload elsewhere by this long
+FRESH_SECONDS = 1.0
 
 
 @dataclass
@@ -66,13 +70,17 @@ def assign_ranks(rows: list[RankRow]) -> list[RankRow]:
 def ranking(service: Any, year: int, round: str) -> list[RankRow]:
     """Every department's row for the round; computed once per worker until a stored row changes
     (``pq.version``): every scorecard page states its rank."""
-    with service.store.sessions() as s:
+    key = (year, round)
+    with _CACHE_LOCK:
+        hit = service.ranking_cache.get(key)
+    if hit is not None and time.monotonic() - hit[1] < FRESH_SECONDS:
+        return [replace(r) for r in hit[2]]
+    with service.store.reads() as s:
         version = pq.version(s)
-        key = (year, round)
-        with _CACHE_LOCK:
-            hit = service.ranking_cache.get(key)
         if hit is not None and hit[0] == version:
-            return [replace(r) for r in hit[1]]
+            with _CACHE_LOCK:
+                service.ranking_cache[key] = (version, time.monotonic(), hit[2])
+            return [replace(r) for r in hit[2]]
         scores = pq.round_scores(s, year, round)
     rows = []
     for sc in scores:
@@ -92,7 +100,7 @@ def ranking(service: Any, year: int, round: str) -> list[RankRow]:
                             percent_of(points, a.max_points), band, submitted=sc.submitted, source=source))
     ranked = assign_ranks(rows)
     with _CACHE_LOCK:
-        service.ranking_cache[key] = (version, ranked)
+        service.ranking_cache[key] = (version, time.monotonic(), ranked)
         while len(service.ranking_cache) > 64:
             service.ranking_cache.pop(next(iter(service.ranking_cache)))
     return [replace(r) for r in ranked]

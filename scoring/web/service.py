@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from scoring import api
 
 from ..store import queries as q
@@ -97,7 +99,11 @@ class Service:
         self.config = config
         self._loaded: OrderedDict[int, Loaded] = OrderedDict()
         self._lock = threading.Lock()
-        #: (year, round) → (store version, ranking rows); see ``province.ranking``
+        self._rows: dict[int, Assessment] = {}  # see ``get``
+        # a change committed by this process shows in its next ranking at once (another worker's after
+        # at most ``province.FRESH_SECONDS``)
+        event.listen(store.sessions, "after_commit", lambda _s: self.ranking_cache.clear())
+        #: (year, round) → (store version, when read, ranking rows); see ``province.ranking``
         self.ranking_cache: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
 
     # -------------------------------------------------------------- helpers
@@ -199,8 +205,19 @@ class Service:
         return a
 
     def get(self, assessment_id: int) -> Assessment:
-        with self.store.sessions() as s:
-            a = q.get_assessment(s, assessment_id, visible_departments())
+        """One stored assessment the current actor may see, else 404. Rows are never changed once stored,
+        so a row read once is kept (with its department and criteria set) and only the check is redone."""
+        a = self._rows.get(assessment_id)
+        if a is None:
+            with self.store.reads() as s:  # type: ignore[misc]
+                a = q.get_assessment(s, assessment_id)
+            if a is not None:
+                if len(self._rows) >= 10_000:
+                    self._rows.clear()
+                self._rows[assessment_id] = a
+        seen = visible_departments()
+        if a is not None and seen is not None and a.department_id not in seen:
+            a = None
         if a is None:
             raise WebError(404, [api.Problem("not_found", f"không có bản đánh giá số {assessment_id}",
                                              subject=str(assessment_id), hint="mở Trang chủ để xem danh sách")])
@@ -208,7 +225,7 @@ class Service:
 
     def stored_json(self, assessment_id: int) -> str:
         """The stored scorecard JSON (``get`` leaves it out); the caller has checked who may see it."""
-        with self.store.sessions() as s:
+        with self.store.reads() as s:  # type: ignore[misc]
             return q.scorecard_json(s, assessment_id)
 
     def loaded(self, a: Assessment) -> Loaded:
