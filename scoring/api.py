@@ -110,6 +110,13 @@ def load_bundle(criteria_dir: Path | str | None = None, rules_dir: Path | str | 
     return _load(criteria_dir, rules_dir, set_id)
 
 
+def criteria_sets(criteria_dir: Path | str | None = None) -> list[str]:
+    """The ids of the criteria sets in a folder (default: the bundled one)."""
+    from scoring.core.rules import available_sets, default_dirs
+
+    return available_sets(Path(criteria_dir) if criteria_dir else default_dirs()[0])
+
+
 @dataclass(frozen=True)
 class CheckReport:
     """What ``check`` found: one summary line per set that loads, and every problem of the others."""
