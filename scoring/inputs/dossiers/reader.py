@@ -38,9 +38,11 @@ PROGRESS_MIN_BYTES = 100 * 1024 * 1024  # about 400 000 rows: shorter reads fini
 PROGRESS_EVERY = 0.5  # seconds between two progress calls
 #: DuckDB's memory for one run (its buffer manager: the dossier table, hash tables, read buffers); past it,
 #: the table's blocks and large hash tables spill into the engine's private temporary folder. The dossier
-#: table takes about 100 bytes a row, so up to about 2 M rows stay in memory; a national file streams
+#: table takes about 100 bytes a row, so up to about 8 M rows stay in memory; a national file streams
 #: through the folder instead of needing its size in RAM (10 M rows: 1,7 GB resident without a limit).
-MEMORY_LIMIT = os.environ.get("PARINDEX_DUCKDB_MEMORY", "256MB")
+#: 1 GB, not less: with 256 MB a 1 M-row file took 1,7× DuckDB's own time (its reader and hash tables
+#: spill too), with 1 GB 1,07–1,17× (benchmarks/bench_indicators.py).
+MEMORY_LIMIT = os.environ.get("PARINDEX_DUCKDB_MEMORY", "1GB")
 
 
 # ------------------------------------------------------------------ the connection
