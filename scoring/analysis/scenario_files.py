@@ -172,7 +172,6 @@ def _clean_ids(raw: Any) -> Any:
     Vectorised for the usual id (first and last characters printable ASCII, nothing to strip); the
     others, few, go through ``str.strip`` itself.
     """
-    import pyarrow as pa
     import pyarrow.compute as pcc
 
     plain = pcc.match_substring_regex(raw, r"^[!-~]$|^[!-~](?s:.*)[!-~]$")
@@ -218,7 +217,6 @@ def _read_cells_duckdb(path: Path, sep: str, width: int, columns: list[int], id_
     (``enum_code``), read into numpy without a Python object per cell.
     """
     import duckdb
-    import pyarrow as pa
 
     name = str(path)
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"

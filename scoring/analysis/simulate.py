@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,7 +34,6 @@ from scoring.core.vector import (
     VectorScorer,
     constant_pools,
     div_round,
-    from_hundredths,
     hundredths,
 )
 from scoring.core.yamlio import LineDict, LineList, load_yaml, nfc, read_text

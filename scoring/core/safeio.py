@@ -527,8 +527,8 @@ def _range_problem(name: str, sheet: str, far: str, rows: int, cols: int, max_ro
         f"trang '{sheet}' khai báo vùng dữ liệu tới ô {far} ({_vi_int(rows)} dòng × {_vi_int(cols)} cột), quá giới hạn "
         f"{_vi_int(max_rows)} dòng × {_vi_int(max_columns)} cột (the sheet claims cells up to {far})",
         file=f"{name}", subject=f"'{sheet}'!{far}",
-        hint=f"trong Excel bấm Ctrl+End để tới ô cuối; xóa các dòng, cột thừa sau vùng số liệu (chọn, chuột phải → "
-             f"Delete), lưu lại rồi chạy lại (delete the rows and columns after the data, save, run again)")
+        hint="trong Excel bấm Ctrl+End để tới ô cuối; xóa các dòng, cột thừa sau vùng số liệu (chọn, chuột phải → "
+             "Delete), lưu lại rồi chạy lại (delete the rows and columns after the data, save, run again)")
 
 
 def _check_cached_values(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sheet: str) -> None:

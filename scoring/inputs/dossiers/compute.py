@@ -371,6 +371,13 @@ def compute(table: DossierTable, period: Period, catalogue: Catalogue | None = N
 
 
 def _groups(result: Result, by: str, exprs: dict[str, str], catalogue: Catalogue | None) -> None:
+    group_indicators(result, by, exprs, catalogue, result.table.engine.rows, result.view, q)
+
+
+def group_indicators(result: Result, by: str, exprs: dict[str, str], catalogue: Catalogue | None,
+                     rows: Callable[[str], Any], relation: str, quote: Callable[[str], str]) -> None:
+    """The indicators per unit or per procedure, by whichever engine runs ``rows`` (DuckDB here, Spark in
+    spark.py) over ``relation`` (the flags over the dossiers) and the table ``procedures``."""
     defs = definitions()
     column = "unit" if by == "unit" else "procedure_code"
     table = result.table
@@ -381,28 +388,28 @@ def _groups(result: Result, by: str, exprs: dict[str, str], catalogue: Catalogue
     names = [n for n in result.indicators if f"num:{n}" in exprs]
     select = ", ".join(f"{exprs[f'num:{n}']}, {exprs[f'den:{n}']}" for n in names)
     groups: dict[str, dict[str, Indicator]] = {}
-    for row in result.table.engine.rows(f"SELECT {q(column)}, {select} FROM {result.view} GROUP BY {q(column)} "
-                                        f"HAVING count(CASE WHEN counted THEN 1 END) > 0"):
+    for row in rows(f"SELECT {quote(column)}, {select} FROM {relation} GROUP BY {quote(column)} "
+                    f"HAVING count(CASE WHEN {quote('counted')} THEN 1 END) > 0"):
         groups[str(row[0])] = {n: Indicator(int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, n in enumerate(names)}
     if catalogue is not None:
         spec = defs.indicators["full_online_services"]
         s, e = result.period.start, result.period.end
-        num = predicate_sql(defs, spec.numerator, s, e, column=lambda c: f"p.{q(c)}", table=spec.table)
-        den = predicate_sql(defs, spec.denominator, s, e, column=lambda c: f"p.{q(c)}", table=spec.table)
+        num = predicate_sql(defs, spec.numerator, s, e, column=lambda c: f"p.{quote(c)}", table=spec.table)
+        den = predicate_sql(defs, spec.denominator, s, e, column=lambda c: f"p.{quote(c)}", table=spec.table)
         agg = f"count(CASE WHEN {num} THEN 1 END), count(CASE WHEN {den} THEN 1 END)"
-        engine = result.table.engine
+        unit, code, counted = quote("unit"), quote("procedure_code"), quote("counted")
         if by == "procedure":
-            for code in catalogue.codes:
-                groups.setdefault(code, {n: Indicator(0, 0) for n in names})
-            found = {r[0]: (int(r[1]), int(r[2])) for r in engine.rows(
-                f"SELECT p.procedure_code, {agg} FROM procedures p GROUP BY p.procedure_code")}
-            for code, inds in groups.items():
-                inds["full_online_services"] = Indicator(*found.get(code, (0, 0)))
+            for c in catalogue.codes:
+                groups.setdefault(c, {n: Indicator(0, 0) for n in names})
+            found = {r[0]: (int(r[1]), int(r[2])) for r in rows(
+                f"SELECT p.{code}, {agg} FROM procedures p GROUP BY p.{code}")}
+            for c, inds in groups.items():
+                inds["full_online_services"] = Indicator(*found.get(c, (0, 0)))
             result.group_names = {c: catalogue.names.get(c, "") for c in groups if catalogue.names.get(c)}
         elif "procedure_code" in table.columns:
-            found = {r[0]: (int(r[1]), int(r[2])) for r in engine.rows(
-                f"SELECT u.unit, {agg} FROM (SELECT DISTINCT unit, procedure_code FROM {result.view} WHERE counted) u "
-                "JOIN procedures p ON p.procedure_code = u.procedure_code GROUP BY u.unit")}
+            found = {r[0]: (int(r[1]), int(r[2])) for r in rows(
+                f"SELECT u.{unit}, {agg} FROM (SELECT DISTINCT {unit}, {code} FROM {relation} WHERE {counted}) u "
+                f"JOIN procedures p ON p.{code} = u.{code} GROUP BY u.{unit}")}
             for key, inds in groups.items():
                 inds["full_online_services"] = Indicator(*found.get(key, (0, 0)))
     result.by = by

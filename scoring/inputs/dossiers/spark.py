@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 from ...core.errors import InputError, Problem
 from .compute import (Catalogue, DossierTable, Indicator, Result, _deadline_relation, _views, default_period,
-                      read_dossiers, read_procedures)
+                      group_indicators, read_dossiers, read_procedures)
 from .definitions import Definitions, deadline_sql, definitions, flags_sql, indicator_sql, predicate_sql
 from .mapping import COLUMNS, Period, fmt_int, load_mapping, parse_period
 from .reader import lit
@@ -390,38 +390,7 @@ def _duckdb_view(table: DossierTable, period: Period) -> str:
 
 
 def _groups(run: SparkRun, result: Result, by: str, exprs: dict[str, str], catalogue: Catalogue | None) -> None:
-    defs = definitions()
-    column = "unit" if by == "unit" else "procedure_code"
-    table = result.table
-    if column not in table.columns:
-        raise InputError(Problem("missing_column", f"--by {by} cần cột '{column}' ({COLUMNS[column].title}) "
-                                                   "(missing column)", file=table.file, subject=column,
-                                 hint="thêm cột này vào tệp xuất hoặc chỉ cột tương ứng trong tệp ánh xạ cột"))
-    names = [n for n in result.indicators if f"num:{n}" in exprs]
-    select = ", ".join(f"{exprs[f'num:{n}']}, {exprs[f'den:{n}']}" for n in names)
-    groups: dict[str, dict[str, Indicator]] = {}
-    for row in run.rows(f"SELECT {bt(column)}, {select} FROM f GROUP BY {bt(column)} "
-                        "HAVING count(CASE WHEN `counted` THEN 1 END) > 0"):
-        groups[str(row[0])] = {n: Indicator(int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, n in enumerate(names)}
-    if catalogue is not None:
-        s, e = result.period.start, result.period.end
-        agg = procedure_sql(defs, s, e, column=lambda c: f"p.{bt(c)}")
-        if by == "procedure":
-            for code in catalogue.codes:
-                groups.setdefault(code, {n: Indicator(0, 0) for n in names})
-            found = {r[0]: (int(r[1]), int(r[2])) for r in run.rows(
-                f"SELECT p.`procedure_code`, {agg} FROM procedures p GROUP BY p.`procedure_code`")}
-            for code, inds in groups.items():
-                inds["full_online_services"] = Indicator(*found.get(code, (0, 0)))
-            result.group_names = {c: catalogue.names.get(c, "") for c in groups if catalogue.names.get(c)}
-        elif "procedure_code" in table.columns:
-            found = {r[0]: (int(r[1]), int(r[2])) for r in run.rows(
-                f"SELECT u.`unit`, {agg} FROM (SELECT DISTINCT `unit`, `procedure_code` FROM f WHERE `counted`) u "
-                "JOIN procedures p ON p.`procedure_code` = u.`procedure_code` GROUP BY u.`unit`")}
-            for key, inds in groups.items():
-                inds["full_online_services"] = Indicator(*found.get(key, (0, 0)))
-    result.by = by
-    result.groups = dict(sorted(groups.items()))
+    group_indicators(result, by, exprs, catalogue, run.rows, "f", bt)
 
 
 def load_indicators_spark(inputs: Any, period: Period | None = None, progress: Callable[[float], None] | None = None,
