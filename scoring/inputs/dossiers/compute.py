@@ -334,24 +334,16 @@ def compute(table: DossierTable, period: Period, catalogue: Catalogue | None = N
     values = dict(zip(exprs, engine.rows(f"SELECT count(*), {', '.join(exprs.values())} FROM {view}")[0][1:]))
     used = len(table)
     counts = {"used": used, **{name: int(values[f"count:{name}"]) for name in defs.counts}}
-    indicators: dict[str, Indicator] = {}
-    unavailable: dict[str, str] = {}
-    for name, spec in defs.indicators.items():
-        if spec.table == "procedures":
-            if catalogue is None:
-                unavailable[name] = "cần danh mục TTHC (--procedures)"
-                continue
-            catalogue.register(engine)
-            num, den = (predicate_sql(defs, spec.numerator, period.start, period.end, table=spec.table),
-                        predicate_sql(defs, spec.denominator, period.start, period.end, table=spec.table))
-            n, d = engine.rows(f"SELECT count(CASE WHEN {num} THEN 1 END), count(CASE WHEN {den} THEN 1 END) "
-                               "FROM procedures")[0]
-            indicators[name] = Indicator(int(n), int(d))
-        elif f"num:{name}" in values:
-            indicators[name] = Indicator(int(values[f"num:{name}"]), int(values[f"den:{name}"]))
-        else:
-            missing = [c for c in spec.needs if c not in present]
-            unavailable[name] = "thiếu cột " + ", ".join(f"'{c}' ({COLUMNS[c].title})" for c in missing)
+
+    def over_catalogue(spec: Any) -> tuple[Any, Any]:
+        assert catalogue is not None
+        catalogue.register(engine)
+        num, den = (predicate_sql(defs, spec.numerator, period.start, period.end, table=spec.table),
+                    predicate_sql(defs, spec.denominator, period.start, period.end, table=spec.table))
+        return engine.rows(f"SELECT count(CASE WHEN {num} THEN 1 END), count(CASE WHEN {den} THEN 1 END) "
+                           "FROM procedures")[0]
+
+    indicators, unavailable = assemble(values, present, catalogue is not None, over_catalogue)
     result = Result(table=table, period=period, indicators=indicators, unavailable=unavailable, counts=counts,
                     catalogue=catalogue, view=view)
     for name, (_, text) in defs.notes.items():
@@ -368,6 +360,27 @@ def compute(table: DossierTable, period: Period, catalogue: Catalogue | None = N
     if by:
         _groups(result, by, exprs, catalogue)
     return result
+
+
+def assemble(values: dict[str, Any], present: set[str], has_catalogue: bool,
+             over_catalogue: Callable[[Any], tuple[Any, Any]]) -> tuple[dict[str, Indicator], dict[str, str]]:
+    """Every indicator from the counts of ``indicator_sql`` (``values``), the catalogue's by
+    ``over_catalogue(spec)``, or why it is not available; the same for every engine."""
+    indicators: dict[str, Indicator] = {}
+    unavailable: dict[str, str] = {}
+    for name, spec in definitions().indicators.items():
+        if spec.table == "procedures":
+            if not has_catalogue:
+                unavailable[name] = "cần danh mục TTHC (--procedures)"
+                continue
+            n, d = over_catalogue(spec)
+            indicators[name] = Indicator(int(n), int(d))
+        elif f"num:{name}" in values:
+            indicators[name] = Indicator(int(values[f"num:{name}"]), int(values[f"den:{name}"]))
+        else:
+            missing = [c for c in spec.needs if c not in present]
+            unavailable[name] = "thiếu cột " + ", ".join(f"'{c}' ({COLUMNS[c].title})" for c in missing)
+    return indicators, unavailable
 
 
 def _groups(result: Result, by: str, exprs: dict[str, str], catalogue: Catalogue | None) -> None:

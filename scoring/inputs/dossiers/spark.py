@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...core.errors import InputError, Problem
-from .compute import (Catalogue, DossierTable, Indicator, Result, _deadline_relation, _views, default_period,
-                      group_indicators, read_dossiers, read_procedures)
+from .compute import (Catalogue, DossierTable, Result, _deadline_relation, _views, default_period,
+                      assemble, group_indicators, read_dossiers, read_procedures)
 from .definitions import Definitions, deadline_sql, definitions, flags_sql, indicator_sql, predicate_sql
 from .mapping import COLUMNS, Period, fmt_int, load_mapping, parse_period
 from .reader import lit
@@ -347,22 +347,10 @@ def compute_spark(run: SparkRun, table: DossierTable, period: Period, catalogue:
     first = run.rows(f"SELECT count(*), {', '.join(exprs.values())} FROM f")[0]
     values = dict(zip(exprs, first[1:]))
     counts = {"used": int(first[0]), **{name: int(values[f"count:{name}"]) for name in defs.counts}}
-    indicators: dict[str, Indicator] = {}
-    unavailable: dict[str, str] = {}
     if catalogue is not None:
         _catalogue(run, catalogue)
-    for name, spec in defs.indicators.items():
-        if spec.table == "procedures":
-            if catalogue is None:
-                unavailable[name] = "cần danh mục TTHC (--procedures)"
-                continue
-            n, d = run.rows(f"SELECT {procedure_sql(defs, s, e)} FROM procedures")[0]
-            indicators[name] = Indicator(int(n), int(d))
-        elif f"num:{name}" in values:
-            indicators[name] = Indicator(int(values[f"num:{name}"]), int(values[f"den:{name}"]))
-        else:
-            missing = [c for c in spec.needs if c not in present]
-            unavailable[name] = "thiếu cột " + ", ".join(f"'{c}' ({COLUMNS[c].title})" for c in missing)
+    indicators, unavailable = assemble(values, present, catalogue is not None,
+                                       lambda _spec: run.rows(f"SELECT {procedure_sql(defs, s, e)} FROM procedures")[0])
     result = Result(table=table, period=period, indicators=indicators, unavailable=unavailable, counts=counts,
                     catalogue=catalogue, view=_duckdb_view(table, period), engine="spark")
     for name, (_, text) in defs.notes.items():
