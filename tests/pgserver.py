@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from pg_watchdog import end_watchdog, start_watchdog
@@ -85,3 +86,20 @@ class PgServer:
             pass
         end_watchdog(self.watchdog)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def running_pg() -> Iterator[PgServer]:
+    """A fixture's body: a throw-away server, stopped afterwards; outside CI a machine without
+    PostgreSQL skips, under CI=true it fails (the test session installs PostgreSQL there)."""
+    import pytest
+
+    if pg_bin() is None:
+        if IN_CI:
+            pytest.fail("CI=true but PostgreSQL (initdb) is not installed: the test session installs it under "
+                        "CI=true as root (tests/system_deps.py)")
+        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
+    server = PgServer()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -113,15 +113,15 @@ class Store:
     engine: Engine
     sessions: sessionmaker[Session]
     files: FileStore
-    #: sessions for single reads without a transaction (no BEGIN and ROLLBACK round trips: every request
-    #: reads its sign-in session this way); never for writes through the ORM, whose checks and audit log
-    #: are events of ``sessions``
-    reads: sessionmaker[Session] | None = None
+    #: the engine for single reads without a transaction (no BEGIN and ROLLBACK round trips: every request
+    #: reads its sign-in session this way) and its sessions; never for writes through the ORM, whose checks
+    #: and audit log are events of ``sessions``
+    read_engine: Engine = field(init=False)
+    reads: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.reads is None:
-            self.reads = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                                      expire_on_commit=False)
+        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.reads = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @classmethod
     def open(cls, db: str | None = None, files_dir: Path | None = None, upgrade: bool = True) -> "Store":

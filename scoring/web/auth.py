@@ -182,7 +182,6 @@ class Accounts:
         self.idle = dt.timedelta(hours=config.session_idle_hours)
         self._required = config.require_accounts or not is_loopback(config.host)
         self._departments: dict[int, int] = {}  # assessment id → its department (see department_of)
-        self.reads = store.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     # accounts are never deleted, so once one exists sign-in is required for good
     def required(self) -> bool:
@@ -193,7 +192,7 @@ class Accounts:
 
     def resolve(self, token: str, address: str | None) -> tuple[Principal | None, str | None]:
         now = utcnow()
-        with self.reads.connect() as conn:  # autocommit: no transaction round trips for one read
+        with self.store.read_engine.connect() as conn:  # autocommit: no transaction round trips for one read
             ls = acc.session_row(conn, token)
             if ls is None or ls.revoked_at is not None or ls.disabled_at is not None:
                 return None, "invalid"
@@ -248,7 +247,7 @@ class Accounts:
         """An assessment's department never changes: kept once read (every request of a page asks)."""
         dep = self._departments.get(assessment_id)
         if dep is None:
-            with self.store.reads() as s:  # type: ignore[misc]
+            with self.store.reads() as s:
                 dep = q.department_of(s, assessment_id)
             if dep is not None:
                 if len(self._departments) > 100_000:

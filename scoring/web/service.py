@@ -209,7 +209,7 @@ class Service:
         so a row read once is kept (with its department and criteria set) and only the check is redone."""
         a = self._rows.get(assessment_id)
         if a is None:
-            with self.store.reads() as s:  # type: ignore[misc]
+            with self.store.reads() as s:
                 a = q.get_assessment(s, assessment_id)
             if a is not None:
                 if len(self._rows) >= 10_000:
@@ -225,7 +225,7 @@ class Service:
 
     def stored_json(self, assessment_id: int) -> str:
         """The stored scorecard JSON (``get`` leaves it out); the caller has checked who may see it."""
-        with self.store.reads() as s:  # type: ignore[misc]
+        with self.store.reads() as s:
             return q.scorecard_json(s, assessment_id)
 
     def loaded(self, a: Assessment) -> Loaded:

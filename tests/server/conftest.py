@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from pgserver import IN_CI, PgServer, pg_bin  # noqa: E402
+from pgserver import IN_CI, PgServer, running_pg  # noqa: E402, F401  (IN_CI: test_server_browser imports it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_evidence"
@@ -34,13 +34,7 @@ def sample(name: str) -> bytes:
 
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgServer]:
-    if pg_bin() is None:
-        if IN_CI:
-            pytest.fail("CI=true but PostgreSQL (initdb) is not installed: .ci/run installs it")
-        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
-    server = PgServer()
-    yield server
-    server.close()
+    yield from running_pg()
 
 
 def add_users(store: Any) -> None:

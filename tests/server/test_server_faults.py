@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from conftest import LANG_SON, PASSWORD, add_users, sample
-from pgserver import IN_CI, PgServer, free_port, pg_bin
+from pgserver import PgServer, free_port, running_pg
 
 SERVE = "import sys; from scoring.cli import main; sys.exit(main())"
 
@@ -160,13 +160,7 @@ def test_sigkill_during_uploads_leaves_nothing_half_stored(sqlite_server: Server
 
 @pytest.fixture
 def own_pg() -> Iterator[PgServer]:
-    if pg_bin() is None:
-        if IN_CI:
-            pytest.fail("CI=true but PostgreSQL (initdb) is not installed: .ci/run installs it")
-        pytest.skip("PostgreSQL binaries not installed")
-    server = PgServer()
-    yield server
-    server.close()
+    yield from running_pg()
 
 
 def test_postgresql_restart_during_requests(own_pg: PgServer, tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pgserver import PgServer, pg_bin
-from webkit import IN_CI, make_client
+from pgserver import running_pg
+from webkit import make_client
 
 
 @pytest.fixture(scope="session")
@@ -25,15 +25,8 @@ def pg_server() -> Iterator[str]:
     if given:
         yield given.rstrip("/")
         return
-    if pg_bin() is None:
-        if IN_CI:
-            pytest.fail("CI=true but PostgreSQL (initdb) is not installed: the test session installs it under CI=true as root (tests/system_deps.py)")
-        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
-    server = PgServer()
-    try:
+    for server in running_pg():
         yield server.url
-    finally:
-        server.close()
 
 
 def _new_pg_database(server: str, template: str | None = None) -> str:

@@ -346,20 +346,28 @@ def compute(table: DossierTable, period: Period, catalogue: Catalogue | None = N
     indicators, unavailable = assemble(values, present, catalogue is not None, over_catalogue)
     result = Result(table=table, period=period, indicators=indicators, unavailable=unavailable, counts=counts,
                     catalogue=catalogue, view=view)
-    for name, (_, text) in defs.notes.items():
-        n = int(values.get(f"note:{name}", 0) or 0)
-        if n:
-            result.notes.append(text.replace("{n}", fmt_int(n)))
-    if catalogue is not None and "procedure_code" in present:
-        known = set(catalogue.codes)
-        seen = {r[0] for r in engine.rows(f"SELECT DISTINCT procedure_code FROM {view} WHERE counted")}
-        unknown = sorted(str(c) for c in seen - known)
-        if unknown:
-            shown = ", ".join(unknown[:10]) + (f" … và {len(unknown) - 10} mã khác" if len(unknown) > 10 else "")
-            result.notes.append(f"{len(unknown)} mã thủ tục có hồ sơ nhưng không có trong danh mục TTHC: {shown}.")
+    add_notes(result, values, engine.rows, view, q)
     if by:
         _groups(result, by, exprs, catalogue)
     return result
+
+
+def add_notes(result: Result, values: dict[str, Any], rows: Callable[[str], Any], relation: str,
+              quote: Callable[[str], str]) -> None:
+    """The notes of the definitions that counted something, and the procedure codes missing from the
+    catalogue; the same for every engine (``rows`` runs a query over ``relation``, the flagged dossiers)."""
+    for name, (_, text) in definitions().notes.items():
+        n = int(values.get(f"note:{name}", 0) or 0)
+        if n:
+            result.notes.append(text.replace("{n}", fmt_int(n)))
+    catalogue = result.catalogue
+    if catalogue is not None and "procedure_code" in result.table.columns:
+        seen = {r[0] for r in rows(f"SELECT DISTINCT {quote('procedure_code')} FROM {relation} "
+                                   f"WHERE {quote('counted')}")}
+        unknown = sorted(str(c) for c in seen - set(catalogue.codes))
+        if unknown:
+            shown = ", ".join(unknown[:10]) + (f" … và {len(unknown) - 10} mã khác" if len(unknown) > 10 else "")
+            result.notes.append(f"{len(unknown)} mã thủ tục có hồ sơ nhưng không có trong danh mục TTHC: {shown}.")
 
 
 def assemble(values: dict[str, Any], present: set[str], has_catalogue: bool,

@@ -43,8 +43,10 @@ class DossierInputs:
 
 
 def load_indicators(inputs: DossierInputs, period: Period | None = None,
-                    progress: Callable[[float], None] | None = None) -> Result:
-    """Read the files ``inputs`` names and compute the indicators.
+                    progress: Callable[[float], None] | None = None,
+                    compute_with: Callable[..., Result] = compute) -> Result:
+    """Read the files ``inputs`` names and compute the indicators (``compute_with(table, period,
+    catalogue, by)``: DuckDB's ``compute``, or Spark's in spark.py).
 
     ``period`` wins over ``inputs.period``; without either, the calendar year of the latest
     reception date in the file (``Result.period.default`` is then true). ``progress`` is called
@@ -57,7 +59,7 @@ def load_indicators(inputs: DossierInputs, period: Period | None = None,
     table = read_dossiers(inputs.dossiers, mapping, skip_bad_rows=inputs.skip_bad_rows, progress=progress)
     try:
         catalogue = read_procedures(inputs.procedures, mapping) if inputs.procedures else None
-        return compute(table, period or default_period(table), catalogue, inputs.by)
+        return compute_with(table, period or default_period(table), catalogue, inputs.by)
     except BaseException:
         table.close()
         raise

@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...core.errors import InputError, Problem
-from .compute import (Catalogue, DossierTable, Result, _deadline_relation, _views, default_period,
-                      assemble, group_indicators, read_dossiers, read_procedures)
+from .compute import (Catalogue, DossierTable, Result, _deadline_relation, _views, add_notes, assemble,
+                      group_indicators)
 from .definitions import Definitions, deadline_sql, definitions, flags_sql, indicator_sql, predicate_sql
-from .mapping import COLUMNS, Period, fmt_int, load_mapping, parse_period
+from .mapping import COLUMNS, Period
 from .reader import lit
+from .run import load_indicators
 
 DEFAULT_MASTER = "local[*]"
 INSTALL_HINT = "cài thêm phần Spark: pip install 'parindex[spark]' (hoặc chạy với --engine duckdb, mặc định)"
@@ -353,17 +354,7 @@ def compute_spark(run: SparkRun, table: DossierTable, period: Period, catalogue:
                                        lambda _spec: run.rows(f"SELECT {procedure_sql(defs, s, e)} FROM procedures")[0])
     result = Result(table=table, period=period, indicators=indicators, unavailable=unavailable, counts=counts,
                     catalogue=catalogue, view=_duckdb_view(table, period), engine="spark")
-    for name, (_, text) in defs.notes.items():
-        n = int(values.get(f"note:{name}", 0) or 0)
-        if n:
-            result.notes.append(text.replace("{n}", fmt_int(n)))
-    if catalogue is not None and "procedure_code" in present:
-        known = set(catalogue.codes)
-        seen = {r[0] for r in run.rows("SELECT DISTINCT `procedure_code` FROM f WHERE `counted`")}
-        unknown = sorted(str(c) for c in seen - known)
-        if unknown:
-            shown = ", ".join(unknown[:10]) + (f" … và {len(unknown) - 10} mã khác" if len(unknown) > 10 else "")
-            result.notes.append(f"{len(unknown)} mã thủ tục có hồ sơ nhưng không có trong danh mục TTHC: {shown}.")
+    add_notes(result, values, run.rows, "f", bt)
     if by:
         _groups(run, result, by, exprs, catalogue)
     return result
@@ -388,16 +379,11 @@ def load_indicators_spark(inputs: Any, period: Period | None = None, progress: C
     check_master(master or DEFAULT_MASTER)
     import_pyspark()
     find_java()
-    mapping = load_mapping(inputs.mapping) if inputs.mapping else None
-    if period is None and inputs.period:
-        period = parse_period(inputs.period)
-    table = read_dossiers(inputs.dossiers, mapping, skip_bad_rows=inputs.skip_bad_rows, progress=progress)
-    try:
-        catalogue = read_procedures(inputs.procedures, mapping) if inputs.procedures else None
+
+    def on_spark(table: DossierTable, period: Period, catalogue: Catalogue | None, by: str | None) -> Result:
         with spark_session(master, **session) as run:
-            result = compute_spark(run, table, period or default_period(table), catalogue, inputs.by)
+            result = compute_spark(run, table, period, catalogue, by)
         result.master = run.master
         return result
-    except BaseException:
-        table.close()
-        raise
+
+    return load_indicators(inputs, period, progress, compute_with=on_spark)
