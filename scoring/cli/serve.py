@@ -33,6 +33,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1 or not args.session_hours > 0:
         raise InputError(Problem("bad_option", "--workers và --session-hours phải lớn hơn 0", subject="--workers",
                                  hint="ví dụ --workers 2 --session-hours 8"))
+    if args.helpers < 0:
+        raise InputError(Problem("bad_option", f"--helpers {args.helpers} không hợp lệ", subject="--helpers",
+                                 hint="0 (làm tại chỗ) hoặc 1"))
     import uvicorn
 
     from sqlalchemy.engine import make_url
@@ -57,7 +60,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[WEB_CONFIG] = json.dumps({
         "db": args.db, "host": args.host, "port": args.port, "max_evidence_bytes": int(args.max_evidence_mb * MB),
         "max_dossier_bytes": int(args.max_dossier_mb * MB), "extra_hosts": [h.lower() for h in args.allowed_host],
-        "https_proxy": args.https_proxy, "session_idle_hours": args.session_hours}, ensure_ascii=False)
+        "https_proxy": args.https_proxy, "session_idle_hours": args.session_hours,
+        "helpers": args.helpers}, ensure_ascii=False)
     os.environ["PARINDEX_MIGRATED"] = "1"
     host = f"[{args.host}]" if ":" in args.host else args.host
     sys.stderr.write(f"parindex đang chạy: mở http://{host}:{args.port}/ trong trình duyệt.\n"
@@ -115,6 +119,10 @@ def register(subparsers: Any) -> None:
                    help="giới hạn tệp hồ sơ một cửa (mặc định 500 MB)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="số tiến trình phục vụ (mặc định 1; máy nhiều nhân: bằng số nhân)")
+    p.add_argument("--helpers", type=int, default=1, metavar="N",
+                   help="số tiến trình phụ của mỗi tiến trình phục vụ, chạy ở mức ưu tiên thấp hơn việc đọc và chấm tệp "
+                        "tải lên và kiểm tra mật khẩu, để các trang vẫn mở nhanh khi nhiều người tải lên "
+                        "(mặc định 1; 0: làm ngay trong tiến trình phục vụ, ít bộ nhớ hơn)")
     p.add_argument("--allowed-host", action="append", default=[], metavar="TÊN",
                    help="tên máy chủ người dùng gõ trên trình duyệt (tiêu đề Host), ví dụ parindex.snv.langson.gov.vn; "
                         "lặp lại được")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,22 @@ class ParindexError(Exception):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from the problems (the default would call cls(message) and lose them): a copy, or an
+        # error raised in the web server's helper process (scoring/web/offload.py), stays the same error
+        return _rebuild, (type(self), self.problems, dict(self.__dict__))
+
+    def with_problems(self, problems: Iterable[Problem]) -> "ParindexError":
+        """The same kind of error (and its other attributes) with other problems."""
+        return _rebuild(type(self), list(problems), {k: v for k, v in self.__dict__.items() if k != "problems"})
+
+
+def _rebuild(cls: type["ParindexError"], problems: list[Problem], state: dict[str, Any]) -> "ParindexError":
+    exc = cls.__new__(cls)
+    ParindexError.__init__(exc, problems)
+    exc.__dict__.update({k: v for k, v in state.items() if k != "problems"})
+    return exc
 
 
 class InputError(ParindexError):

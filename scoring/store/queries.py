@@ -88,6 +88,9 @@ def get_file(s: Session, sha256: str | None) -> StoredFile | None:
     return s.get(StoredFile, sha256) if sha256 else None
 
 
+NODE_COLUMNS = ("assessment_id", "position", "code", "level", "title", "points", "max_points", "outcome", "evidence")
+
+
 @dataclass(frozen=True)
 class NodeRow:
     code: str
@@ -111,12 +114,20 @@ def add_assessment(s: Session, *, department: Department, criteria_set: Criteria
                    peers_sha=peers_sha)
     s.add(a)
     s.flush()
-    # one executemany, not an ORM object per node: the rows are part of the assessment (neither audited
-    # nor checked one by one; the assessment's flush above ran those checks), same transaction
-    s.execute(insert(NodePoints), [
-        {"assessment_id": a.id, "position": i, "code": n.code, "level": n.level, "title": n.title,
-         "points": n.points, "max_points": n.max_points, "outcome": n.outcome, "evidence": n.evidence}
-        for i, n in enumerate(nodes)])
+    # the node rows are part of the assessment (neither audited nor checked one by one: the assessment's
+    # flush above ran those checks), in the same transaction, written in bulk: a scorecard has ~700 nodes
+    rows = [(a.id, i, n.code, n.level, n.title, n.points, n.max_points, n.outcome, n.evidence)
+            for i, n in enumerate(nodes)]
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        # COPY through psycopg: one stream, values adapted in C; an INSERT of 700 rows × 9 parameters cost
+        # the worker 7 ms of CPU, most of it psycopg rewriting an 18 kB statement it does not cache
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(f"COPY node_points ({', '.join(NODE_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:  # the points as DecimalText stores them
+                copy.write_row((*row[:5], format(row[5], "f"), format(row[6], "f"), *row[7:]))
+    else:
+        conn.execute(insert(NodePoints.__table__), [dict(zip(NODE_COLUMNS, r)) for r in rows])
     return a
 
 

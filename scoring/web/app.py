@@ -70,7 +70,11 @@ def create_app(config: WebConfig | None = None, store: Store | None = None) -> F
     app = FastAPI(title="parindex", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.store = store
-    app.state.service = Service(store, config)
+    from .offload import Offload
+
+    app.state.offload = Offload(config.helpers, config.criteria_dir, config.rules_dir)  # started by server.py
+    app.router.on_shutdown.append(app.state.offload.close)
+    app.state.service = Service(store, config, app.state.offload)
     allowed = config.allowed_hosts()
     app.state.allowed_hosts = allowed
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

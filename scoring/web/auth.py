@@ -47,6 +47,7 @@ from ..store.models import AppraisalPoints, Assessment, Department, NodePoints, 
 from ..store.passwords import hash_password, password_problem, verify_password  # noqa: F401
 from scoring import api
 from .config import WebConfig
+from .offload import Offload
 from .problems import problems_body
 from .security import CSRF_HEADER, CsrfError
 from .service import WebError
@@ -182,6 +183,7 @@ class Accounts:
         self.idle = dt.timedelta(hours=config.session_idle_hours)
         self._required = config.require_accounts or not is_loopback(config.host)
         self._departments: dict[int, int] = {}  # assessment id → its department (see department_of)
+        self.offload: Offload = Offload(0)  # where passwords are checked: install() gives the app's
 
     # accounts are never deleted, so once one exists sign-in is required for good
     def required(self) -> bool:
@@ -214,7 +216,7 @@ class Accounts:
                 s.commit()
                 return 429, None
             u = acc.find_user(s, username) if key else None
-            ok = verify_password(u.password_hash if u is not None else None, password)
+            ok = self.offload.run(verify_password, u.password_hash if u is not None else None, password)
             if not ok or u is None or u.disabled_at is not None:
                 s.execute(insert(acc.AuditEntry), [acc.audit_row(
                     actor=username or "?", action="login_failed", subject=key, address=address,
@@ -418,6 +420,7 @@ def _safe_next(value: str | None) -> str:
 def install(app: FastAPI, config: WebConfig, store: Store) -> None:
     """Called by ``create_app`` BEFORE the routes are included (the guard joins every route)."""
     accounts = Accounts(store, config)
+    accounts.offload = app.state.offload
     app.state.accounts = accounts
     watch_store(store)
     app.router.dependencies.append(Depends(guard))

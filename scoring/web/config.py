@@ -23,6 +23,7 @@ class WebConfig:
     require_accounts: bool = False
     session_idle_hours: float = 8.0  # a session expires after this long without a request
     https_proxy: bool = False  # TLS ends at a proxy in front: session cookies are Secure
+    helpers: int = 0  # helper processes of lower priority for uploads and passwords (offload.py; serve: 1)
 
     def allowed_hosts(self) -> set[str]:
         hosts = {"127.0.0.1", "localhost", "[::1]", "::1", *self.extra_hosts}

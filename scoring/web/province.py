@@ -67,19 +67,25 @@ def assign_ranks(rows: list[RankRow]) -> list[RankRow]:
     return scored + sorted((r for r in rows if r.percent is None), key=lambda r: r.department)
 
 
-def ranking(service: Any, year: int, round: str) -> list[RankRow]:
+def ranking(service: Any, year: int, round: str, lag: bool = False) -> list[RankRow]:
     """Every department's row for the round; computed once per worker until a stored row changes
-    (``pq.version``): every scorecard page states its rank."""
+    (``pq.version``): every scorecard page states its rank.
+
+    A change this worker committed shows at once (``Service`` marks the cache on every commit), except
+    with ``lag``: then a ranking computed less than FRESH_SECONDS ago is used anyway. A scorecard page's
+    own rank (``own_rank``) takes that: it leaves its own department out of the ranking, so only another
+    department's change can lag, by at most a second; under load (uploads every 100 ms) every page had
+    recomputed the whole round."""
     key = (year, round)
     with _CACHE_LOCK:
         hit = service.ranking_cache.get(key)
-    if hit is not None and time.monotonic() - hit[1] < FRESH_SECONDS:
+    if hit is not None and time.monotonic() - hit[1] < FRESH_SECONDS and (lag or not hit[3]):
         return [replace(r) for r in hit[2]]
     with service.store.reads() as s:
         version = pq.version(s)
         if hit is not None and hit[0] == version:
             with _CACHE_LOCK:
-                service.ranking_cache[key] = (version, time.monotonic(), hit[2])
+                service.ranking_cache[key] = (version, time.monotonic(), hit[2], False)
             return [replace(r) for r in hit[2]]
         scores = pq.round_scores(s, year, round)
     rows = []
@@ -100,7 +106,7 @@ def ranking(service: Any, year: int, round: str) -> list[RankRow]:
                             percent_of(points, a.max_points), band, submitted=sc.submitted, source=source))
     ranked = assign_ranks(rows)
     with _CACHE_LOCK:
-        service.ranking_cache[key] = (version, time.monotonic(), ranked)
+        service.ranking_cache[key] = (version, time.monotonic(), ranked, False)
         while len(service.ranking_cache) > 64:
             service.ranking_cache.pop(next(iter(service.ranking_cache)))
     return [replace(r) for r in ranked]
@@ -119,7 +125,7 @@ def own_rank(service: Any, a: Any) -> OwnRank | None:
     pct = percent_of(a.points, a.max_points)
     if pct is None:
         return None
-    others = [r for r in ranking(service, a.year, a.round) if r.department_id != a.department_id and r.percent is not None]
+    others = [r for r in ranking(service, a.year, a.round, lag=True) if r.department_id != a.department_id and r.percent is not None]
     rank = 1 + sum(1 for r in others if r.percent > pct)  # type: ignore[operator]
     tied = sum(1 for r in others if r.percent == pct)
     of = len(others) + 1

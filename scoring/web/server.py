@@ -57,6 +57,7 @@ def app_from_env() -> Any:
     store = Store.open(config.db, config.files_dir, upgrade=os.environ.get("PARINDEX_MIGRATED") != "1")
     app = create_app(config, store)
     settle_heap(app)
+    app.state.offload.start()  # here, in the worker's main thread: the helpers then live as long as it
     return app
 
 

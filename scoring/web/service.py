@@ -25,6 +25,7 @@ from ..store.db import Store
 from ..store.files import sniff
 from ..store.models import Appraisal, Assessment
 from .config import WebConfig
+from .offload import Offload
 from .security import Upload
 
 #: Kinds of file each upload field accepts (sniffed from the bytes).
@@ -74,7 +75,7 @@ def _renamed(exc: api.ParindexError, shown: dict[str, str]) -> api.ParindexError
         for real, name in shown.items():
             msg = msg.replace(real, name)
         out.append(replace(p, file=shown.get(p.file or "", p.file), message=msg))
-    return type(exc)(out)
+    return exc.with_problems(out)
 
 
 def _as_text(text: str, shown: dict[str, str]) -> str:
@@ -93,31 +94,67 @@ def _nodes(card: Any) -> list[q.NodeRow]:
 LOADED_CACHE = 256
 
 
+def bundle_for(criteria_dir: Path | None, rules_dir: Path | None, set_id: str | None) -> Any:
+    """Criteria and rules, loaded once per process (they are read-only once compiled)."""
+    key = (str(criteria_dir), str(rules_dir), set_id or "")
+    with _BUNDLES_LOCK:
+        b = _BUNDLES.get(key)
+    if b is None:
+        b = api.load_bundle(criteria_dir, rules_dir, set_id)
+        with _BUNDLES_LOCK:
+            b = _BUNDLES.setdefault(key, b)
+    return b
+
+
+def scorecard_json(card: Any, peers: Any, shown: dict[str, str]) -> str:
+    """Exactly `parindex score … --format json` (with `--peers`: the rank too), with the uploaded names."""
+    position = api.rank(card, peers) if peers is not None else None
+    text = api.render_scorecard(card, "json", rank=position)
+    assert isinstance(text, str)
+    return _as_text(text, shown)
+
+
+def prepare_files(criteria_dir: Path | None, rules_dir: Path | None, paths: dict[str, Path], names: dict[str, str],
+                  with_json: bool) -> tuple[Any, Any, Any, dict[str, dict[str, str]], str | None]:
+    """(evidence, scorecard, peers, evidence cells, JSON or None) from stored files; problems name the files
+    as uploaded. Runs in the server's helper process (offload.py): arguments and results are pickled."""
+    shown = {str(path): names[field] for field, path in paths.items()}
+    try:
+        ev_path = paths["evidence"]
+        ev = api.load_evidence(ev_path, filename=names["evidence"], criteria_dir=criteria_dir, rules_dir=rules_dir)
+        bundle = bundle_for(criteria_dir, rules_dir, ev.criteria_set)
+        if "dossiers" in paths:
+            ev = api.evidence_with_dossiers(bundle, ev, api.DossierInputs(
+                dossiers=paths["dossiers"], mapping=paths.get("mapping"), procedures=paths.get("procedures")))
+        card = api.score(bundle, ev)
+        peers = api.load_peers(paths["peers"], ev.department, ev.year) if "peers" in paths else None
+    except api.ParindexError as exc:
+        raise _renamed(exc, shown) from None
+    return ev, card, peers, api.evidence_cells(ev_path), scorecard_json(card, peers, shown) if with_json else None
+
+
 class Service:
-    def __init__(self, store: Store, config: WebConfig):
+    def __init__(self, store: Store, config: WebConfig, offload: Offload | None = None):
         self.store = store
         self.config = config
+        self.offload = offload or Offload(0)
         self._loaded: OrderedDict[int, Loaded] = OrderedDict()
         self._lock = threading.Lock()
         self._rows: dict[int, Assessment] = {}  # see ``get``
         # a change committed by this process shows in its next ranking at once (another worker's after
         # at most ``province.FRESH_SECONDS``)
-        event.listen(store.sessions, "after_commit", lambda _s: self.ranking_cache.clear())
-        #: (year, round) → (store version, when read, ranking rows); see ``province.ranking``
-        self.ranking_cache: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
+        event.listen(store.sessions, "after_commit", lambda _s: self._ranking_changed())
+        #: (year, round) → (store version, when read, ranking rows, changed here since)
+        self.ranking_cache: dict[tuple[int, str], tuple[Any, float, list[Any], bool]] = {}
+
+    def _ranking_changed(self) -> None:
+        for key, (version, when, rows, _) in list(self.ranking_cache.items()):
+            self.ranking_cache[key] = (version, when, rows, True)
 
     # -------------------------------------------------------------- helpers
 
     def bundle(self, set_id: str | None) -> Any:
-        """Criteria and rules, loaded once per process (they are read-only once compiled)."""
-        key = (str(self.config.criteria_dir), str(self.config.rules_dir), set_id or "")
-        with _BUNDLES_LOCK:
-            b = _BUNDLES.get(key)
-        if b is None:
-            b = api.load_bundle(self.config.criteria_dir, self.config.rules_dir, set_id)
-            with _BUNDLES_LOCK:
-                b = _BUNDLES.setdefault(key, b)
-        return b
+        return bundle_for(self.config.criteria_dir, self.config.rules_dir, set_id)
 
     def template(self, department: str | None = None) -> bytes:
         return api.template(self.bundle(None), department)
@@ -135,33 +172,19 @@ class Service:
         sha, path = self.store.files.put(up.data, kind)
         return sha, kind, path
 
-    def _prepare(self, files: dict[str, tuple[str, Path]], names: dict[str, str]) -> Loaded:
-        """Load and score from stored files (paths), the way `parindex score` does."""
-        shown = {str(path): names[field] for field, (_sha, path) in files.items()}
-        try:
-            ev_path = files["evidence"][1]
-            ev = api.load_evidence(ev_path, filename=names["evidence"], criteria_dir=self.config.criteria_dir,
-                                   rules_dir=self.config.rules_dir)
-            bundle = self.bundle(ev.criteria_set)
-            if "dossiers" in files:
-                ev = api.evidence_with_dossiers(bundle, ev, api.DossierInputs(
-                    dossiers=files["dossiers"][1], mapping=files["mapping"][1] if "mapping" in files else None,
-                    procedures=files["procedures"][1] if "procedures" in files else None))
-            card = api.score(bundle, ev)
-            peers = None
-            if "peers" in files:
-                peers = api.load_peers(files["peers"][1], ev.department, ev.year)
-        except api.ParindexError as exc:
-            raise _renamed(exc, shown) from None
-        return Loaded(bundle, ev, card, peers, shown, api.evidence_cells(ev_path),
-                      files["dossiers"][1] if "dossiers" in files else None)
+    def _prepare(self, files: dict[str, tuple[str, Path]], names: dict[str, str],
+                 with_json: bool = False) -> tuple[Loaded, str | None]:
+        """Load and score from stored files (paths), the way `parindex score` does, in the helper process
+        (offload.py); with ``with_json`` also the scorecard's JSON (``scorecard_json``)."""
+        paths = {f: path for f, (_sha, path) in files.items()}
+        ev, card, peers, cells, text = self.offload.run(prepare_files, self.config.criteria_dir,
+                                                        self.config.rules_dir, paths, names, with_json)
+        lo = Loaded(self.bundle(ev.criteria_set), ev, card, peers, {str(p): names[f] for f, p in paths.items()},
+                    cells, paths.get("dossiers"))
+        return lo, text
 
     def scorecard_json(self, lo: Loaded) -> str:
-        """Exactly `parindex score … --format json` (with `--peers`: the rank too)."""
-        position = api.rank(lo.card, lo.peers) if lo.peers is not None else None
-        text = api.render_scorecard(lo.card, "json", rank=position)
-        assert isinstance(text, str)
-        return _as_text(text, lo.shown)
+        return scorecard_json(lo.card, lo.peers, lo.shown)
 
     def _remember(self, assessment_id: int, lo: Loaded) -> None:
         with self._lock:
@@ -186,10 +209,10 @@ class Service:
                                              "tệp hồ sơ một cửa", subject="dossiers", hint="chọn cả tệp hồ sơ")])
         stored = {f: self._put(up) for f, up in uploads.items() if f in ACCEPTED and f not in ("appraisal", "options")}
         names = {f: up.name for f, up in uploads.items()}
-        lo = self._prepare({f: (sha, path) for f, (sha, _k, path) in stored.items()}, names)
+        lo, text = self._prepare({f: (sha, path) for f, (sha, _k, path) in stored.items()}, names, with_json=True)
+        assert text is not None
         card = lo.card
-        text = self.scorecard_json(lo)
-        with self.store.sessions.begin() as s:
+        with self.offload.lane, self.store.sessions.begin() as s:
             dep = q.department_for(s, card.department)
             cs = q.criteria_set_for(s, card.criteria_set, card.criteria_title, card.points_status)
             for f, up in uploads.items():
@@ -242,7 +265,7 @@ class Service:
                 if row is not None:
                     files[f] = (row.sha256, self.store.files.path(row.sha256, row.kind))
                     names.setdefault(f, f)
-        lo = self._prepare(files, names)
+        lo, _ = self._prepare(files, names)
         self._remember(a.id, lo)
         return lo
 

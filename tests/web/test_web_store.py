@@ -202,3 +202,22 @@ def test_templates_static_files_and_migrations_ship_in_the_wheel() -> None:
         for f in (root / folder).iterdir():
             if f.is_file():
                 assert any(fnmatch.fnmatch(f.name, p) for p in patterns), f
+
+
+def test_node_rows_keep_order_nulls_and_every_character(store: Store) -> None:
+    """The bulk write of node rows (COPY on PostgreSQL, executemany on SQLite) keeps each value exactly."""
+    texts = ["Tiêu chí\tcó tab", "dòng 1\ndòng 2", "gạch \\ ngược", "", "'nháy' \"kép\" ,;|", "\\N"]
+    nodes = [q.NodeRow(f"9.{i}", "criterion", t, Decimal(i) / 7, Decimal("1.5"), None if i % 2 else "met", t)
+             for i, t in enumerate(texts)]
+    with store.sessions.begin() as s:
+        dep = q.department_for(s, "Sở Thử")
+        cs = q.criteria_set_for(s, "cap-so-2025", "t", "illustrative")
+        q.file_row(s, "b" * 64, "yaml", 1)
+        aid = q.add_assessment(s, department=dep, criteria_set=cs, year=2025, round="tu_cham", author=None,
+                               evidence_sha="b" * 64, evidence_name="x.yaml", points=Decimal(1),
+                               max_points=Decimal(2), percent=Decimal(50), band=None, scorecard_json="{}",
+                               nodes=nodes).id
+    with store.sessions() as s:
+        got = s.scalars(select(NodePoints).where(NodePoints.assessment_id == aid).order_by(NodePoints.position)).all()
+    assert [(n.position, n.code, n.title, n.points, n.max_points, n.outcome, n.evidence) for n in got] == [
+        (i, n.code, n.title, n.points, n.max_points, n.outcome, n.evidence) for i, n in enumerate(nodes)]
