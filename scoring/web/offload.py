@@ -151,7 +151,7 @@ def _load_criteria(criteria_dir: Path | None, rules_dir: Path | None) -> None:
 
     from scoring import api
 
-    from .service import bundle_for
+    from .bundles import bundle_for
 
     for set_id in api.criteria_sets(criteria_dir):
         try:

@@ -24,6 +24,7 @@ from ..store.actor import visible_departments
 from ..store.db import Store
 from ..store.files import sniff
 from ..store.models import Appraisal, Assessment
+from .bundles import bundle_for
 from .config import WebConfig
 from .offload import Offload
 from .security import Upload
@@ -40,8 +41,6 @@ PLAN_TARGETS = {"percent": "chỉ số (%)", "points": "tổng điểm", "rank":
 KIND_VI = {"yaml": "YAML", "xlsx": "Excel (.xlsx)", "csv": "CSV"}
 
 
-_BUNDLES: dict[tuple[str, str, str], Any] = {}
-_BUNDLES_LOCK = threading.Lock()
 
 
 @dataclass
@@ -92,18 +91,6 @@ def _nodes(card: Any) -> list[q.NodeRow]:
 #: assessments kept parsed and scored per worker process; a page of one not kept re-reads its stored
 #: files and scores again (~70 ms). A province's server has tens of departments, each a few rounds.
 LOADED_CACHE = 256
-
-
-def bundle_for(criteria_dir: Path | None, rules_dir: Path | None, set_id: str | None) -> Any:
-    """Criteria and rules, loaded once per process (they are read-only once compiled)."""
-    key = (str(criteria_dir), str(rules_dir), set_id or "")
-    with _BUNDLES_LOCK:
-        b = _BUNDLES.get(key)
-    if b is None:
-        b = api.load_bundle(criteria_dir, rules_dir, set_id)
-        with _BUNDLES_LOCK:
-            b = _BUNDLES.setdefault(key, b)
-    return b
 
 
 def scorecard_json(card: Any, peers: Any, shown: dict[str, str]) -> str:
