@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import DEP_A, DEP_B, Province
+from conftest import DEP_A, DEP_B, Province, sample
 from scoring.web.province import RankRow, assign_ranks, percent_of
 
 
@@ -66,8 +66,6 @@ def test_the_departments_own_page_shows_its_computed_rank(province: Province) ->
 
 def test_a_change_made_here_shows_in_the_ranking_at_once_and_in_own_ranks_within_a_second(
         sqlite_province: Province, monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import sample
-
     from scoring.web import province as pv
 
     svc = sqlite_province.app.state.service
