@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LANG_SON, add_users, sample
-from test_server_faults import Server, signed_in
+from conftest import LANG_SON, sample
+from test_server_faults import Server, signed_in, sqlite_server  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
 
@@ -38,15 +38,8 @@ def _alive(pid: int) -> bool:
     return text[text.rindex(")") + 2:].split()[0] != "Z"
 
 
-def test_helper_scores_uploads_and_dies_with_its_worker(tmp_path: Path) -> None:
-    from scoring.store.db import Store
-
-    db = str(tmp_path / "parindex.db")
-    store = Store.open(db)
-    add_users(store)
-    store.close()
-    server = Server(db, tmp_path)
-    server.start()
+def test_helper_scores_uploads_and_dies_with_its_worker(sqlite_server: Server, tmp_path: Path) -> None:
+    server = sqlite_server
     try:
         assert server.proc is not None
         helpers = [pid for pid, nice in _children(server.proc.pid) if nice >= 10]
