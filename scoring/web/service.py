@@ -41,8 +41,6 @@ PLAN_TARGETS = {"percent": "chỉ số (%)", "points": "tổng điểm", "rank":
 KIND_VI = {"yaml": "YAML", "xlsx": "Excel (.xlsx)", "csv": "CSV"}
 
 
-
-
 @dataclass
 class Loaded:
     """An assessment ready to work with: bundle, evidence (dossier figures merged), scorecard, peers."""

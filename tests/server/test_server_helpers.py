@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import LANG_SON, sample
 from test_server_faults import Server, signed_in, sqlite_server  # noqa: F401  (a fixture)
 
@@ -38,7 +37,7 @@ def _alive(pid: int) -> bool:
     return text[text.rindex(")") + 2:].split()[0] != "Z"
 
 
-def test_helper_scores_uploads_and_dies_with_its_worker(sqlite_server: Server, tmp_path: Path) -> None:
+def test_helper_scores_uploads_and_dies_with_its_worker(sqlite_server: Server, tmp_path: Path) -> None:  # noqa: F811
     server = sqlite_server
     try:
         assert server.proc is not None

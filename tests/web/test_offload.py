@@ -14,7 +14,7 @@ import pytest
 
 from scoring import api
 from scoring.inputs.dossiers.compute import BadRowsError
-from scoring.web.offload import Offload, Lane
+from scoring.web.offload import Lane, Offload
 from scoring.web.service import prepare_files
 
 ROOT = Path(__file__).resolve().parents[2]
