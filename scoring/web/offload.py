@@ -120,7 +120,9 @@ def _init(parent: int, criteria_dir: Path | None, rules_dir: Path | None) -> Non
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the worker stops us
     _lower_priority()
     threading.Thread(target=_watch, args=(parent,), daemon=True, name="parindex-watch-parent").start()
-    _load_criteria(criteria_dir, rules_dir)
+    from .bundles import settle
+
+    settle(criteria_dir, rules_dir)
 
 
 def _lower_priority() -> None:
@@ -145,22 +147,6 @@ def _watch(parent: int) -> None:
         time.sleep(WATCH_SECONDS)
         if os.getppid() != parent:
             os._exit(0)
-
-
-def _load_criteria(criteria_dir: Path | None, rules_dir: Path | None) -> None:
-    import gc
-
-    from scoring import api
-
-    from .bundles import bundle_for
-
-    for set_id in api.criteria_sets(criteria_dir):
-        try:
-            bundle_for(criteria_dir, rules_dir, set_id)
-        except api.ParindexError:
-            pass
-    gc.collect()
-    gc.freeze()
 
 
 def _ready() -> int:

@@ -52,27 +52,11 @@ def from_env(environ: dict[str, str] | None = None) -> WebConfig:
 def app_from_env() -> Any:
     """The application of one worker process (``uvicorn --factory scoring.web.server:app_from_env``)."""
     from .app import create_app
+    from .bundles import settle
 
     config = from_env()
     store = Store.open(config.db, config.files_dir, upgrade=os.environ.get("PARINDEX_MIGRATED") != "1")
     app = create_app(config, store)
-    settle_heap(app)
+    settle(config.criteria_dir, config.rules_dir)  # the criteria sets loaded, then frozen out of the GC
     app.state.offload.start()  # here, in the worker's main thread: the helpers then live as long as it
     return app
-
-
-def settle_heap(app: Any) -> None:
-    """Load the criteria sets now and exempt everything loaded so far from the cyclic garbage collector:
-    under load its full collections walked the compiled sets and the libraries on every pass and stopped
-    a worker for 0.3–0.6 s several times a minute (measured with gc.callbacks); now 0.1–0.2 s."""
-    import gc
-
-    from scoring import api
-
-    for set_id in api.criteria_sets(app.state.config.criteria_dir):
-        try:
-            app.state.service.bundle(set_id)
-        except api.ParindexError:
-            pass  # a broken set still fails, with its message, when an upload names it
-    gc.collect()
-    gc.freeze()

@@ -55,14 +55,13 @@ def page_context(request: Request, assessment_id: int) -> dict[str, Any]:
     a = svc.get(assessment_id)
     lo = svc.loaded(a)
     rank = api.rank(lo.card, lo.peers) if lo.peers is not None else own_rank(svc, a)  # no peers file: stored scores
-    return {"a": a, "card": lo.card, "rank": rank, "round_title": ROUNDS.get(a.round, a.round)}
+    return {"a": a, "lo": lo, "card": lo.card, "rank": rank, "round_title": ROUNDS.get(a.round, a.round)}
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
 def scorecard(request: Request, assessment_id: int) -> HTMLResponse:
     ctx = page_context(request, assessment_id)
-    lo = service(request).loaded(ctx["a"])
-    tree = fragment(lo, "_card_tree.html", {"a": ctx["a"], "card": lo.card})
+    tree = fragment(ctx["lo"], "_card_tree.html", {"a": ctx["a"], "card": ctx["card"]})
     return render(request, "scorecard.html", {**ctx, "tab": "scorecard", "tree": tree})
 
 
