@@ -267,13 +267,16 @@ def rank(card: Scorecard, peers: PeerSet) -> Rank | None:
 
 
 def indicators(inputs: DossierInputs, progress: Callable[[float], None] | None = None,
-               engine: Literal["duckdb", "spark"] = "duckdb", spark_master: str | None = None) -> IndicatorResult:
+               engine: Literal["duckdb", "spark"] = "duckdb", spark_master: str | None = None,
+               one_pass: bool = True) -> IndicatorResult:
     """Counts and exact rates from a dossier export (``inputs.period`` or the latest year in it).
 
     ``progress`` is called with a percentage while a large export is read (a front-end shows it).
     ``engine="spark"`` runs the same definitions on Spark SQL (the optional extra ``parindex[spark]``):
     a local session, or the cluster ``spark_master`` names (``spark://host:7077``, ``yarn``); the
     session is stopped before this returns. The result is the same either way (``result.engine`` says which).
+    ``one_pass=False`` keeps the dossier rows from the start, for a caller that lists the dossiers
+    behind a loss (a clean file is otherwise read in one pass, and again when they are asked for).
     """
     if engine == "spark":
         from scoring.inputs.dossiers.spark import load_indicators_spark
@@ -284,7 +287,7 @@ def indicators(inputs: DossierInputs, progress: Callable[[float], None] | None =
                                  subject="--spark-master", hint="thêm --engine spark hoặc bỏ --spark-master"))
     from scoring.inputs.dossiers import load_indicators
 
-    return load_indicators(inputs, progress=progress)
+    return load_indicators(inputs, progress=progress, one_pass=one_pass)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     got: list[int] = []
     try:
         with stop_cleanly() as got:
-            result = indicators(inputs, progress=progress, engine=args.engine, spark_master=args.spark_master)
+            result = indicators(inputs, progress=progress, engine=args.engine, spark_master=args.spark_master,
+                                one_pass=args.list is None)
             if got:
                 raise KeyboardInterrupt
     except KeyboardInterrupt:

@@ -251,6 +251,15 @@ class Result:
     engine: str = "duckdb"  # which engine computed the indicators ("spark": spark.py)
     master: str | None = None  # the Spark master, for engine "spark"
 
+    def _rows(self) -> DossierTable:
+        """The dossier table with its rows: a table read in one pass (stream.py) is read again, fully."""
+        table = self.table
+        if getattr(table, "one_pass", False):
+            full = table.full()  # type: ignore[attr-defined]
+            self.view = compute(full, self.period, self.catalogue).view
+            self.table = full
+        return self.table
+
     def _loss_where(self, name: str) -> str:
         spec = definitions().indicators[name]
         s, e = self.period.start, self.period.end
@@ -264,7 +273,7 @@ class Result:
             return tuple(c for c in cat.codes if cat.eligible[c] and not cat.offered[c]) if cat else ()
         if name not in self.indicators:
             return ()
-        return tuple(r[0] for r in self.table.engine.rows(
+        return tuple(r[0] for r in self._rows().engine.rows(
             f"SELECT dossier_id FROM {self.view} WHERE {self._loss_where(name)} ORDER BY _k"))
 
     def loss_rows(self, name: str) -> list[dict[str, Any]]:
@@ -274,6 +283,7 @@ class Result:
             return [{"procedure_code": c, "name": cat.names.get(c, "")} for c in self.loss_ids(name)] if cat else []
         if name not in self.indicators:
             return []
+        self._rows()
         defs = definitions()
         s, e = self.period.start, self.period.end
         reason = "CASE " + " ".join(f"WHEN {predicate_sql(defs, w, s, e)} THEN {lit(r)}" for w, r in defs.late_reasons) \

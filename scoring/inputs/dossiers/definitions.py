@@ -308,19 +308,36 @@ def indicator_sql(defs: Definitions, start: dt.date, end: dt.date, present: set[
     Keys: ``count:NAME``, ``note:NAME``, ``num:IND``, ``den:IND``. They read the relation that
     ``flags_sql`` builds (the canonical columns, "deadline" and the flags).
     """
+    return {k: f"count(CASE WHEN {p} THEN 1 END)"
+            for k, p in indicator_predicates(defs, start, end, present, column=column).items()}
+
+
+def indicator_predicates(defs: Definitions, start: dt.date, end: dt.date, present: set[str], *,
+                         column: Any = None) -> dict[str, str]:
+    """The row predicate (SQL) behind each aggregate of ``indicator_sql``, by the same keys."""
     out: dict[str, str] = {}
 
-    def count(pred: str) -> str:
-        return f"count(CASE WHEN {predicate_sql(defs, pred, start, end, column=column)} THEN 1 END)"
+    def pred_sql(pred: str) -> str:
+        return predicate_sql(defs, pred, start, end, column=column)
 
     for name, pred in defs.counts.items():
-        out[f"count:{name}"] = count(pred)
+        out[f"count:{name}"] = pred_sql(pred)
     for name, (pred, _) in defs.notes.items():
         if needs_of(pred, defs.flags) <= present:
-            out[f"note:{name}"] = count(pred)
+            out[f"note:{name}"] = pred_sql(pred)
     for name, spec in defs.indicators.items():
         if spec.table != "dossiers" or not set(spec.needs) <= present:
             continue
-        out[f"num:{name}"] = count(spec.numerator)
-        out[f"den:{name}"] = count(spec.denominator)
+        out[f"num:{name}"] = pred_sql(spec.numerator)
+        out[f"den:{name}"] = pred_sql(spec.denominator)
     return out
+
+
+def names_read(defs: Definitions) -> set[str]:
+    """Every column or flag name some dossier predicate reads (flags, counts, notes, indicators)."""
+    preds = list(defs.flags.values()) + list(defs.counts.values()) + [w for w, _ in defs.notes.values()]
+    preds += [w for w, _ in defs.late_reasons]
+    for spec in defs.indicators.values():
+        if spec.table == "dossiers":
+            preds += [spec.numerator, spec.denominator]
+    return set().union(*(_names(p) for p in preds))

@@ -25,7 +25,7 @@ def augment_evidence(bundle: Bundle, ev: EvidenceFile, inputs: DossierInputs) ->
     is ``inputs.period``, or the evidence file's year.
     """
     period = parse_period(inputs.period) if inputs.period else Period.year(ev.year)
-    result = load_indicators(inputs, period)
+    result = load_indicators(inputs, period, one_pass=False)  # the dossiers behind each loss are attached
     try:
         return _augment(bundle, ev, result, str(inputs.dossiers))
     finally:

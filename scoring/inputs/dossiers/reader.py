@@ -73,12 +73,13 @@ def clear_stop() -> None:
 class Engine:
     """A DuckDB connection with a private spill folder, removed when the engine is closed or collected."""
 
-    def __init__(self) -> None:
+    def __init__(self, memory_limit: str | None = None) -> None:
         import duckdb
 
         self.tmp = tempfile.mkdtemp(prefix="parindex-duckdb-")
         self.convertible: list[str] = []  # the columns whose leftover cells t._odd holds, in order
-        self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp, "memory_limit": MEMORY_LIMIT})
+        self.con = duckdb.connect(":memory:", config={"temp_directory": self.tmp,
+                                                      "memory_limit": memory_limit or MEMORY_LIMIT})
         self.con.execute("SET enable_progress_bar = false")
         self._finalizer = weakref.finalize(self, _cleanup, self.con, self.tmp)
         _ENGINES.add(self)
@@ -458,17 +459,22 @@ def convert(engine: Engine, relation: str, sources: dict[str, str], values: dict
     fix_leftovers(engine, convertible, values, texts, enums)
 
 
+def csv_relation(name: str, head: CsvHead, rejects: bool = False) -> str:
+    """DuckDB's reader over the data records of a CSV: every cell as text, columns c0, c1, …"""
+    columns = "{" + ", ".join(f"{lit('c' + str(i))}: 'VARCHAR'" for i in range(head.width)) + "}"
+    return (f"read_csv({lit(name)}, auto_detect = false, header = false, skip = {head.skip}, "
+            f"delim = {lit(head.delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
+            f"encoding = 'utf-8', buffer_size = {CSV_BUFFER}{', store_rejects = true' if rejects else ''})")
+
+
 def _load_csv(engine: Engine, path: Path, tm: TableMapping, progress: Callable[[float], None] | None) -> Loaded:
     import duckdb
 
     name = str(path)
     head = csv_head(path, tm, COLUMNS, "tệp hồ sơ")
-    columns = "{" + ", ".join(f"{lit('c' + str(i))}: 'VARCHAR'" for i in range(head.width)) + "}"
 
     def relation(rejects: bool) -> str:
-        return (f"read_csv({lit(name)}, auto_detect = false, header = false, skip = {head.skip}, "
-                f"delim = {lit(head.delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
-                f"encoding = 'utf-8', buffer_size = {CSV_BUFFER}{', store_rejects = true' if rejects else ''})")
+        return csv_relation(name, head, rejects)
 
     sources = {c: f"c{p}" for c, p in head.positions.items()}
     if path.stat().st_size < PROGRESS_MIN_BYTES:
@@ -513,7 +519,16 @@ def _dedupe_rejects(rejected: list[tuple[int, str, str]]) -> list[tuple[int, str
     return sorted(seen.values())
 
 
-def _load_parquet(engine: Engine, path: Path, tm: TableMapping) -> Loaded:
+@dataclass
+class ParquetSource:
+    relation: str  # every column as text
+    sources: dict[str, str]  # canonical column → its column in ``relation``
+    used: dict[str, str]
+    width: int
+
+
+def parquet_source(engine: Engine, path: Path, tm: TableMapping) -> ParquetSource:
+    """The columns of a Parquet export, resolved, and a relation reading them as text."""
     import duckdb
 
     name = str(path)
@@ -524,8 +539,13 @@ def _load_parquet(engine: Engine, path: Path, tm: TableMapping) -> Loaded:
                                  hint="xuất lại tệp")) from None
     _, _, positions, used = pick_header([(1, headers)], tm, COLUMNS, name, "tệp hồ sơ")
     relation = f"(SELECT {', '.join(f'CAST({q(h)} AS VARCHAR) AS {q(h)}' for h in headers)} FROM read_parquet({lit(name)}))"
-    convert(engine, relation, {c: headers[p] for c, p in positions.items()}, tm.values)
-    return Loaded(name, tuple(positions), used, RowNumbers(1), [], len(headers))
+    return ParquetSource(relation, {c: headers[p] for c, p in positions.items()}, used, len(headers))
+
+
+def _load_parquet(engine: Engine, path: Path, tm: TableMapping) -> Loaded:
+    src = parquet_source(engine, path, tm)
+    convert(engine, src.relation, src.sources, tm.values)
+    return Loaded(str(path), tuple(src.sources), src.used, RowNumbers(1), [], src.width)
 
 
 # ------------------------------------------------------------------ XLSX

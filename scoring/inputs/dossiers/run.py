@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from .compute import Result, compute, default_period, read_dossiers, read_procedures
-from .mapping import Period, load_mapping, parse_period
+from ...core.yamlio import check_input_file
+from .mapping import Mapping, Period, load_mapping, parse_period
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +45,7 @@ class DossierInputs:
 
 def load_indicators(inputs: DossierInputs, period: Period | None = None,
                     progress: Callable[[float], None] | None = None,
-                    compute_with: Callable[..., Result] = compute) -> Result:
+                    compute_with: Callable[..., Result] = compute, one_pass: bool = True) -> Result:
     """Read the files ``inputs`` names and compute the indicators (``compute_with(table, period,
     catalogue, by)``: DuckDB's ``compute``, or Spark's in spark.py).
 
@@ -52,10 +53,23 @@ def load_indicators(inputs: DossierInputs, period: Period | None = None,
     reception date in the file (``Result.period.default`` is then true). ``progress`` is called
     with a percentage while a large export is read. The caller closes ``result.table`` when done
     (or lets it be collected).
+
+    ``one_pass``: a clean CSV or Parquet export, when nothing needs its rows (no ``by``, no
+    catalogue), is read in one pass without keeping them (stream.py); the dossiers behind a loss
+    are then read again when first asked for. A caller that will ask (``--list``) passes False.
     """
     mapping = load_mapping(inputs.mapping) if inputs.mapping else None
     if period is None and inputs.period:
         period = parse_period(inputs.period)
+    if one_pass and compute_with is compute:
+        from .stream import eligible, indicators_one_pass
+
+        chosen = mapping or Mapping()
+        if eligible(inputs.dossiers, chosen, inputs.by, inputs.procedures is not None):
+            check_input_file(inputs.dossiers, "dossier file")
+            found = indicators_one_pass(inputs.dossiers, chosen, period, inputs.skip_bad_rows, progress)
+            if found is not None:
+                return found
     table = read_dossiers(inputs.dossiers, mapping, skip_bad_rows=inputs.skip_bad_rows, progress=progress)
     try:
         catalogue = read_procedures(inputs.procedures, mapping) if inputs.procedures else None
