@@ -689,10 +689,14 @@ def scenarios_csv_bytes(result: BatchResult, ids: Sequence[str], peers: PeerSet 
     cells are quoted only where needed (scenario_files.write_csv)."""
     from scoring.analysis.scenario_files import OutColumn, ScenarioIds, arrow_strings, number_column, write_csv
 
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     strings = ids.array if isinstance(ids, ScenarioIds) else arrow_strings(list(ids))
-    cols = [OutColumn("scenario", strings=strings), number_column("points", result.points),
-            number_column("percent", result.percent, result.has_percent)]
-    cols += [number_column(code, result.fields[:, k]) for k, code in enumerate(result.field_codes)]
+    numbers = [("points", result.points, None), ("percent", result.percent, result.has_percent)]
+    numbers += [(code, result.fields[:, k], None) for k, code in enumerate(result.field_codes)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
+        cols = [OutColumn("scenario", strings=strings)] + list(pool.map(lambda n: number_column(*n), numbers))
     if peers is not None:
         codes, texts = batch_ranks(result, peers)
         cols.append(OutColumn("rank", codes, texts))
