@@ -11,7 +11,7 @@ Whatever needs the rows makes ``indicators_one_pass`` return None, and the calle
 the full way, which finds, numbers and words the problems: a row the conversion marks suspect
 (convert.suspect_sql: every row a check could find bad), a repeated hash, any error of DuckDB's
 reader, a reception date after the guessed default year. Results are the same by construction
-(the same SQL per cell and per predicate); tests/dossiers/test_one_pass.py compares both paths.
+(the same SQL per cell and per predicate); tests/test_dossiers_one_pass.py compares both paths.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .convert import convert_sql, sample_spellings
 from .definitions import definitions, deadline_sql, flags_sql, indicator_predicates, names_read
@@ -172,8 +172,8 @@ def _run(engine: Engine, path: Path, mapping: Mapping, period: Period | None, sk
         return None
     bits = " + ".join(f"CASE WHEN {sql} THEN {1 << i} ELSE 0 END" for sql, i in bit_of.items())
     query = f"SELECT hash({q('dossier_id')}) AS h, CAST({bits} AS UBIGINT) AS b FROM {flagged} AS _q"
-    found = _scan(engine, query, len(bit_of), _capacity(size, row_bytes, head), progress,
-                  (lambda n: 100.0 * n * row_bytes / size) if progress else None)
+    report = (lambda n: progress(min(99.0, 100.0 * n * row_bytes / size))) if progress else None
+    found = _scan(engine, query, len(bit_of), _capacity(size, row_bytes, head), report)
     if found is None:
         return None
     rows, totals = found
@@ -189,11 +189,35 @@ def _run(engine: Engine, path: Path, mapping: Mapping, period: Period | None, sk
     return result
 
 
-def _scan(engine: Engine, query: str, nbits: int, capacity: int, progress: Callable[[float], None] | None,
-          percent: Callable[[int], float] | None) -> tuple[int, list[int]] | None:
-    """(rows, count per bit) of the query's rows, or None when some row is suspect (bit 0) or two
-    rows share a dossier-id hash."""
+class _ReadFailed(Exception):
+    """DuckDB's reader stopped on the file: the full path reads it again and names the problem."""
+
+
+def _batches(engine: Engine, query: str) -> Iterator[Any]:
+    """The query's Arrow batches; an error of the reader becomes ``_ReadFailed`` (or KeyboardInterrupt
+    after ``request_stop``), and nothing else is caught."""
     import duckdb
+
+    try:
+        reader = engine.con.sql(query).to_arrow_reader(BATCH)
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            if _STOP.is_set():
+                raise KeyboardInterrupt
+            yield batch
+    except (duckdb.Error, OSError, ValueError) as exc:  # DuckDB's errors reach the Arrow reader as OSError
+        if _STOP.is_set() or isinstance(exc, duckdb.InterruptException):
+            raise KeyboardInterrupt from None
+        raise _ReadFailed from exc
+
+
+def _scan(engine: Engine, query: str, nbits: int, capacity: int,
+          report: Callable[[int], None] | None) -> tuple[int, list[int]] | None:
+    """(rows, count per bit) of the query's rows, or None when some row is suspect (bit 0), two rows
+    share a dossier-id hash, or the reader failed. ``report`` gets the number of rows read so far."""
     import numpy as np
 
     engine.execute("SET preserve_insertion_order = false")  # the rows' order does not matter here
@@ -202,10 +226,7 @@ def _scan(engine: Engine, query: str, nbits: int, capacity: int, progress: Calla
     masks = [np.uint64(1 << i) for i in range(nbits)]
     n = 0
     try:
-        reader = engine.con.sql(query).to_arrow_reader(BATCH)
-        for batch in reader:
-            if _STOP.is_set():
-                raise KeyboardInterrupt
+        for batch in _batches(engine, query):
             b = _values(batch.column(1))
             if np.count_nonzero(b & masks[0]):
                 return None
@@ -216,14 +237,10 @@ def _scan(engine: Engine, query: str, nbits: int, capacity: int, progress: Calla
                 hashes = np.concatenate([hashes[:n], np.empty(max(len(h), n // 2), dtype=np.uint64)])
             hashes[n:n + len(h)] = h
             n += len(h)
-            if percent is not None and progress is not None:
-                progress(min(99.0, percent(n)))
-    except (duckdb.Error, OSError, ValueError) as exc:  # DuckDB's errors reach the Arrow reader as OSError
-        if _STOP.is_set() or isinstance(exc, duckdb.InterruptException):
-            raise KeyboardInterrupt from None
-        return None  # the full path reads the file again and names the problem
-    if _STOP.is_set():
-        raise KeyboardInterrupt
+            if report is not None:
+                report(n)
+    except _ReadFailed:
+        return None
     seen = hashes[:n]
     seen.sort()
     if n > 1 and np.count_nonzero(seen[1:] == seen[:-1]):
